@@ -1,0 +1,62 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both set everything up
+# (venv, Python extras, npm packages, Debian packages) and are safe to run twice.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP  := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+SYS_STAMP := .ci/.system-installed
+DATA   := data/synth
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint data weights weights-fast weights-accurate clean
+
+setup: $(SYS_STAMP) $(PY_STAMP) $(NPM_STAMP)
+
+$(SYS_STAMP): .ci/install-system.sh
+	bash .ci/install-system.sh
+	touch $@
+
+$(PY_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[runtime,export,serve,dev]"
+	touch $@
+
+$(NPM_STAMP): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The synthetic dataset the bundled weights are trained on (deterministic, ~90 s).
+$(DATA)/README.md: | $(PY_STAMP)
+	$(BIN)/sdk data synth --out $(DATA) --seed 0 --train 3000 --val 300 --test 500 --overwrite
+
+data: $(DATA)/README.md
+
+demo: setup data
+	$(BIN)/sdk eval --model fast --data $(DATA) --split test
+
+test: setup
+	bash .ci/postgres.sh
+	. .ci/postgres.env && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+
+# Re-train the bundled defaults from scratch on this CPU (background-friendly: every
+# epoch is checkpointed, re-running continues where it stopped). See MODELS.md.
+weights: weights-fast weights-accurate
+
+weights-fast: data
+	$(BIN)/sdk train --arch fast --data $(DATA) --out runs/fast --epochs 15 \
+	    --batch-size 16 --lr 2e-3 --seed 0 --resume
+	bash .ci/bundle-weights.sh fast runs/fast
+
+weights-accurate: data
+	$(BIN)/sdk train --arch accurate --data $(DATA) --out runs/accurate --epochs 8 \
+	    --batch-size 12 --lr 2e-3 --seed 0 --resume
+	bash .ci/bundle-weights.sh accurate runs/accurate
+
+clean:
+	rm -rf $(VENV) node_modules $(SYS_STAMP) .pytest_cache

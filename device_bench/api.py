@@ -1,0 +1,189 @@
+"""The ``/api/v1`` blueprint: submit, list and export reports; leaderboard; protocol; OpenAPI."""
+
+from __future__ import annotations
+
+import hmac
+import math
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from device_bench import errors, leaderboard, store, validity
+from device_bench.api_models import ReportFilters, ReportQuery
+from device_bench.csv_export import REPORT_COLUMNS, report_row, to_csv
+from device_bench.db import get_db, get_writer
+from device_bench.openapi import openapi_document
+from device_bench.ratelimit import TokenBucket
+from device_bench.schema import Report
+from device_bench.writer import WriteTimeout
+from sdk.bench.protocol import protocol_dict
+
+bp = Blueprint("device_bench_api", __name__, url_prefix="/api/v1")
+errors.register_handlers(bp)
+
+RATE_LIMITER_KEY = "device_bench.ratelimit"
+_Q = TypeVar("_Q", bound=BaseModel)
+
+
+def make_rate_limiter(config: dict[str, Any]) -> TokenBucket | None:
+    """Return the token bucket the config asks for, or None when rate limiting is off."""
+    rate = config.get("RATE_LIMIT_PER_MINUTE")
+    return TokenBucket(rate, int(config["RATE_LIMIT_BURST"])) if rate else None
+
+
+def _check_rate_limit() -> None:
+    bucket: TokenBucket | None = current_app.extensions.get(RATE_LIMITER_KEY)
+    wait_s = bucket.acquire(request.remote_addr or "unknown") if bucket else 0.0
+    if wait_s > 0:
+        retry = math.ceil(wait_s) if math.isfinite(wait_s) else 3600
+        raise errors.RateLimited("too many reports from this client", retry_after_s=retry)
+
+
+def _check_token() -> None:
+    token = current_app.config.get("SUBMIT_TOKEN")
+    if not token:
+        return
+    sent = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        raise errors.Unauthorized("a valid 'Authorization: Bearer <token>' header is required")
+
+
+def _read_report() -> Report:
+    """Check content type and size, then parse and validate the body in one pass."""
+    if request.mimetype != "application/json":
+        raise errors.UnsupportedMediaType("send the report as Content-Type: application/json")
+    limit = int(current_app.config["MAX_REPORT_BYTES"])
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"a report may not exceed {limit} bytes")
+    request.max_content_length = limit  # also bounds bodies sent without Content-Length
+    try:
+        return Report.model_validate_json(request.get_data(cache=False))
+    except ValidationError as exc:
+        raise errors.InvalidReport(
+            "the report does not match schema v1", errors.field_errors(exc)
+        ) from exc
+
+
+def _parse_query(model: type[_Q]) -> _Q:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise errors.InvalidQuery("invalid query parameter", errors.field_errors(exc)) from exc
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _record(stored: store.StoredReport) -> dict[str, Any]:
+    return {
+        "id": stored.id,
+        "received_at": _iso(stored.received_at),
+        "valid": stored.valid,
+        "reasons": stored.reasons,
+        "report": stored.payload,
+    }
+
+
+def _csv_response(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/reports")
+def submit_report() -> tuple[Response, int, dict[str, str]]:
+    """Store a report once (idempotent on report_id) and return its validity."""
+    _check_rate_limit()
+    _check_token()
+    report = _read_report()
+    verdict = validity.check(report, current_app.config["KNOWN_MODEL_HASHES"])
+    try:
+        saved = store.save_report(get_writer(), report, verdict, get_db)
+    except WriteTimeout as exc:
+        raise errors.StorageBusy("the database is overloaded; retry with the same id") from exc
+    body = jsonify({"id": saved.id, "valid": saved.valid, "reasons": saved.reasons})
+    location = url_for(".get_report", report_id=saved.id)
+    return body, 201 if saved.created else 200, {"Location": location}
+
+
+@bp.get("/reports")
+def list_reports() -> Response:
+    """List reports, newest first, with filters and keyset pagination."""
+    query = _parse_query(ReportQuery)
+    limit = min(query.limit, int(current_app.config["PAGE_SIZE_MAX"]))
+    rows = store.list_reports(get_db(), query.as_dict(), limit, before=query.cursor)
+    next_cursor = rows[-1].seq if len(rows) == limit else None
+    return jsonify({"items": [_record(r) for r in rows], "next_cursor": next_cursor})
+
+
+@bp.get("/reports.csv")
+def reports_csv() -> Response:
+    """Export the matching reports (newest first, up to PAGE_SIZE_MAX per page) as CSV."""
+    query = _parse_query(ReportQuery)
+    limit = min(query.limit, int(current_app.config["PAGE_SIZE_MAX"]))
+    rows = store.list_reports(get_db(), query.as_dict(), limit, before=query.cursor)
+    lines = (report_row(r, _iso(r.received_at)) for r in rows)
+    return _csv_response(to_csv(lines, REPORT_COLUMNS), "reports.csv")
+
+
+@bp.get("/reports/<report_id>")
+def get_report(report_id: str) -> Response:
+    """Return one stored report with its verdict."""
+    stored = store.fetch_report(get_db(), report_id.lower())
+    if stored is None:
+        raise errors.NotFound(f"no report with id {report_id!r}")
+    return jsonify(_record(stored))
+
+
+def leaderboard_cells(filters: ReportFilters) -> list[dict[str, Any]]:
+    """Return the leaderboard cells of the valid reports matching ``filters``."""
+    samples = store.iter_samples(get_db(), filters.as_dict())
+    return leaderboard.cells(samples, int(current_app.config["MIN_REPORTS"]))
+
+
+@bp.get("/leaderboard")
+def get_leaderboard() -> Response:
+    """Median FPS and latency per device x model x format x quantization x backend."""
+    cells = leaderboard_cells(_parse_query(ReportFilters))
+    return jsonify({"min_reports": current_app.config["MIN_REPORTS"], "cells": cells})
+
+
+@bp.get("/leaderboard.csv")
+def leaderboard_csv() -> Response:
+    """The leaderboard as CSV."""
+    cells = leaderboard_cells(_parse_query(ReportFilters))
+    columns = [
+        *leaderboard.CELL_KEYS,
+        "median_fps",
+        "p50_latency_ms",
+        "p90_latency_ms",
+        "count",
+        "low_count",
+    ]
+    return _csv_response(to_csv(cells, columns), "leaderboard.csv")
+
+
+@bp.get("/variants")
+def get_variants() -> Response:
+    """Speed (median over matching devices) and accuracy (MODEL_METRICS) per variant."""
+    samples = store.iter_samples(get_db(), _parse_query(ReportFilters).as_dict())
+    items = leaderboard.variants(samples, current_app.config["MODEL_METRICS"] or {})
+    return jsonify({"items": items})
+
+
+@bp.get("/protocol")
+def get_protocol() -> Response:
+    """The protocol constants, so the browser runs exactly what the CLI runs."""
+    return jsonify(protocol_dict())
+
+
+@bp.get("/openapi.json")
+def get_openapi() -> Response:
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(openapi_document(url_for(".get_protocol").rsplit("/", 1)[0]))

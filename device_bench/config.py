@@ -1,0 +1,43 @@
+"""Configuration keys of the collector and their defaults.
+
+The collector can be mounted into another Flask app (the web demo), so defaults are only
+applied where the host app has not set a key.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # SQLAlchemy URL; None -> env DATABASE_URL, else SQLite in the instance folder.
+    "DATABASE_URL": None,
+    "MAX_REPORT_BYTES": 64 * 1024,  # a real report is < 2 KiB
+    "SUBMIT_TOKEN": None,  # set -> POST needs "Authorization: Bearer <token>"
+    "RATE_LIMIT_PER_MINUTE": 120,  # per client address and worker process; 0/None disables
+    "RATE_LIMIT_BURST": 30,
+    # Set of sha256 digests of published models, or a predicate; None accepts any model.
+    "KNOWN_MODEL_HASHES": None,
+    "MIN_REPORTS": 3,  # leaderboard cells with fewer valid reports are flagged low_count
+    # "model/format/quantization" (or just "model") -> {"map": float}, for the scatter plot.
+    "MODEL_METRICS": {},
+    "AUTO_MIGRATE": True,  # apply pending schema migrations when the app starts
+    "PAGE_SIZE_MAX": 500,
+}
+
+SQLITE_FILENAME = "device_bench.sqlite"
+
+
+def apply_defaults(app: Flask) -> None:
+    """Fill in every collector key the app has not configured."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = os.environ.get("DATABASE_URL") or _sqlite_url(app)
+
+
+def _sqlite_url(app: Flask) -> str:
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, SQLITE_FILENAME)

@@ -1,0 +1,148 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, derived from the pydantic models."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from device_bench import api_models as m
+from device_bench.schema import SCHEMA_VERSION, Report
+
+_REF = "#/components/schemas/{model}"
+_MODELS: tuple[type[BaseModel], ...] = (
+    Report, m.SubmitResponse, m.ReportRecord, m.ReportPage, m.Leaderboard, m.Variants,
+    m.ErrorBody,
+)  # fmt: skip
+_ERRORS = {
+    "400": "Malformed JSON or a field-level schema error (see details).",
+    "401": "A submission token is configured and was not presented.",
+    "413": "Body larger than MAX_REPORT_BYTES.",
+    "415": "Content-Type is not application/json.",
+    "429": "Too many submissions from this client; see Retry-After.",
+}
+
+
+def _json(schema_name: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": _REF.format(model=schema_name)}}}
+
+
+def _response(description: str, schema_name: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(schema_name)}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """One ``in: query`` parameter per field of a query model."""
+    schema = model.model_json_schema(ref_template=_REF)
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": prop,
+            **({"description": prop["description"]} if "description" in prop else {}),
+        }
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _csv(description: str) -> dict[str, Any]:
+    return {
+        "200": {"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    }
+
+
+def _paths() -> dict[str, Any]:
+    errors = {code: _response(text, "ErrorBody") for code, text in _ERRORS.items()}
+    filters = _query_parameters(m.ReportFilters)
+    return {
+        "/reports": {
+            "post": {
+                "summary": "Submit a benchmark report (report_id is the idempotency key).",
+                "requestBody": {"required": True, "content": _json("Report")},
+                "responses": {
+                    "201": _response("Stored now; validity computed.", "SubmitResponse"),
+                    "200": _response("Already stored: the existing record.", "SubmitResponse"),
+                    **errors,
+                },
+            },
+            "get": {
+                "summary": "List reports, newest first.",
+                "parameters": _query_parameters(m.ReportQuery),
+                "responses": {
+                    "200": _response("A page of reports.", "ReportPage"),
+                    "400": errors["400"],
+                },
+            },
+        },
+        "/reports.csv": {
+            "get": {
+                "summary": "Reports as CSV (paginated like /reports).",
+                "parameters": _query_parameters(m.ReportQuery),
+                "responses": _csv("One line per report."),
+            }
+        },
+        "/reports/{report_id}": {
+            "get": {
+                "summary": "One stored report.",
+                "parameters": [
+                    {
+                        "name": "report_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
+                "responses": {
+                    "200": _response("The report.", "ReportRecord"),
+                    "404": _response("Unknown id.", "ErrorBody"),
+                },
+            }
+        },
+        "/leaderboard": {
+            "get": {
+                "summary": "Medians per device x model variant x backend.",
+                "parameters": filters,
+                "responses": {"200": _response("Cells.", "Leaderboard")},
+            }
+        },
+        "/leaderboard.csv": {
+            "get": {
+                "summary": "Leaderboard as CSV.",
+                "parameters": filters,
+                "responses": _csv("One line per cell."),
+            }
+        },
+        "/variants": {
+            "get": {
+                "summary": "Speed/accuracy of each model variant.",
+                "parameters": filters,
+                "responses": {"200": _response("Variants.", "Variants")},
+            }
+        },
+        "/protocol": {
+            "get": {
+                "summary": "The benchmark protocol constants.",
+                "responses": {"200": {"description": "Protocol."}},
+            }
+        },
+    }
+
+
+@functools.cache
+def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document for the API mounted at ``server_url``."""
+    _, defs = models_json_schema([(model, "validation") for model in _MODELS], ref_template=_REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Device benchmark collector",
+            "version": f"{SCHEMA_VERSION}.0.0",
+            "description": "Collects on-device detector benchmark reports (schema v1).",
+        },
+        "servers": [{"url": server_url}],
+        "paths": _paths(),
+        "components": {"schemas": defs["$defs"]},
+    }

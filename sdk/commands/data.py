@@ -1,0 +1,123 @@
+"""``sdk data``: create a synthetic dataset, check a dataset, convert between layouts.
+
+Only click is imported at module level; numpy, Pillow, rich and scikit-image are imported
+by the sub-command that needs them, so ``sdk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
+
+    from sdk.data import Dataset
+    from sdk.data.stats import DatasetStats
+
+FORMAT_NAMES = ("coco", "yolo", "voc")  # mirrors sdk.data.formats.FORMATS (a test checks)
+
+
+@click.group("data")
+def data() -> None:
+    """Create, convert and check detection datasets (COCO, YOLO, VOC)."""
+
+
+@data.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--train", default=3000, show_default=True, type=click.IntRange(min=0),
+              help="Training images.")
+@click.option("--val", default=300, show_default=True, type=click.IntRange(min=0),
+              help="Validation images.")
+@click.option("--test", default=500, show_default=True, type=click.IntRange(min=0),
+              help="Test images.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes; the output does not depend on it.")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+def synth(out: Path, seed: int, train: int, val: int, test: int, workers: int,
+          overwrite: bool) -> None:
+    """Generate the deterministic synthetic shapes dataset (COCO layout)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from sdk.data import DataError
+    from sdk.data.synth import generate
+
+    started = time.perf_counter()
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns) as bar:
+            task = bar.add_task("rendering", total=train + val + test)
+            generate(out, seed=seed, train=train, val=val, test=test, workers=workers,
+                     overwrite=overwrite,
+                     progress=lambda done, _total: bar.update(task, completed=done))
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    seconds = time.perf_counter() - started
+    click.echo(f"wrote {train + val + test} images to {out} in {seconds:.1f} s")
+
+
+@data.command()
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--split", default=None, help="Only this split (default: every split found).")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", *FORMAT_NAMES]))
+def check(root: Path, split: str | None, fmt: str) -> None:
+    """Load a dataset, validate every file, and print its statistics."""
+    from rich.console import Console
+
+    from sdk.data import DataError, list_splits, load_dataset
+    from sdk.data.stats import summarize
+
+    try:
+        splits = [split] if split else list_splits(root, fmt)
+        if not splits:
+            raise DataError(f"{root}: no splits found")
+        datasets = [load_dataset(root, name, fmt) for name in splits]
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    Console().print(_stats_table(root, datasets, [summarize(ds) for ds in datasets]))
+
+
+def _stats_table(root: Path, datasets: list[Dataset], stats: list[DatasetStats]) -> Table:
+    """Build a rich table with one column per split."""
+    from rich.table import Table
+
+    from sdk.data.stats import MEDIUM_MAX_AREA, SMALL_MAX_AREA
+
+    table = Table(title=f"{root} ({datasets[0].format})")
+    table.add_column("")
+    for ds in datasets:
+        table.add_column(ds.split, justify="right")
+    rows = [("images", [s.images for s in stats]), ("objects", [s.objects for s in stats]),
+            ("images without objects", [s.empty_images for s in stats])]
+    rows += [(f"class {name}", [s.per_class[name] for s in stats])
+             for name in datasets[0].classes]
+    rows += [(f"small (< {int(SMALL_MAX_AREA ** 0.5)}^2 px)", [s.buckets["small"] for s in stats]),
+             ("medium", [s.buckets["medium"] for s in stats]),  # between the two
+             (f"large (> {int(MEDIUM_MAX_AREA ** 0.5)}^2 px)", [s.buckets["large"] for s in stats])]
+    for label, values in rows:
+        table.add_row(label, *(str(v) for v in values))
+    return table
+
+
+@data.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--to", "to", required=True, type=click.Choice(FORMAT_NAMES),
+              help="Output layout.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+def convert(src: Path, to: str, out: Path, overwrite: bool) -> None:
+    """Convert every split of SRC (any supported layout) to another layout."""
+    from sdk.data import DataError
+    from sdk.data.convert import convert as convert_dataset
+
+    try:
+        datasets = convert_dataset(src, out, to, overwrite=overwrite)
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    summary = ", ".join(f"{ds.split}: {len(ds)} images" for ds in datasets)
+    click.echo(f"converted {datasets[0].format} -> {to} into {out} ({summary})")

@@ -1,0 +1,76 @@
+"""Serializable description of a detector: everything needed to rebuild it from weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sdk.anchors import AnchorLevel
+from sdk.spec import InputSpec, NmsSpec
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Architecture hyper-parameters plus the labels and preprocessing the model was trained with.
+
+    Attributes:
+        arch: registry key, ``"fast"`` or ``"accurate"``.
+        input_size: (height, width) of the model input.
+        labels: class names, in output column order.
+        levels: anchor levels, in output order (coarse-to-fine order is the builder's choice).
+        alpha: MobileNetV2 width multiplier of the backbone.
+        head_channels: width of the extra layers / FPN and of the heads.
+        loss: ``"softmax_ohem"`` (SSD) or ``"focal"`` (RetinaNet).
+        backbone_weights: ``None`` or ``"imagenet"`` (needs internet the first time).
+    """
+
+    arch: str
+    input_size: tuple[int, int]
+    labels: tuple[str, ...]
+    levels: tuple[AnchorLevel, ...]
+    alpha: float = 0.35
+    head_channels: int = 96
+    head_depth: int = 1
+    loss: str = "softmax_ohem"
+    matcher_positive: float = 0.5
+    matcher_negative: float = 0.4
+    backbone_weights: str | None = None
+    nms: NmsSpec = field(default_factory=NmsSpec)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """The preprocessing this model was trained with (MobileNetV2: pixels to [-1, 1])."""
+        return InputSpec(size=tuple(self.input_size))
+
+    def replace(self, **changes: Any) -> DetectorConfig:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectorConfig:
+        data = dict(data)
+        data["input_size"] = tuple(data["input_size"])
+        data["labels"] = tuple(data["labels"])
+        data["levels"] = tuple(
+            AnchorLevel(lv["stride"], lv["size"], tuple(lv["scales"]), tuple(lv["ratios"]))
+            for lv in data["levels"]
+        )
+        data["nms"] = NmsSpec(**data.get("nms", {}))
+        return cls(**data)
+
+    def save(self, path: str | Path) -> None:
+        from sdk.spec import atomic_write_text
+
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> DetectorConfig:
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,1 @@
+"""Training on CPU: losses, batches with augmentation, and a resumable loop."""

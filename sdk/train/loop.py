@@ -1,0 +1,128 @@
+"""A resumable CPU training loop with checkpoints, a cosine schedule and a progress bar."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk.data import Dataset
+from sdk.models.config import DetectorConfig
+
+CKPT_DIR = "checkpoint"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Optimisation settings; recorded in the model card."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    warmup_steps: int = 300
+    weight_decay: float = 1e-4
+    seed: int = 0
+    clipnorm: float = 10.0
+
+
+def _schedule(opts: TrainOptions, total_steps: int):
+    import keras
+
+    decay = max(1, total_steps - opts.warmup_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay, alpha=0.01, warmup_target=opts.learning_rate,
+        warmup_steps=opts.warmup_steps)
+
+
+class Checkpointer:
+    """Latest model + optimizer state in ``out/checkpoint`` (atomic: temp folder + rename)."""
+
+    def __init__(self, out: Path):
+        self.dir = out / CKPT_DIR
+
+    def exists(self) -> bool:
+        return (self.dir / "state.json").is_file()
+
+    def save(self, net, optimizer, state: dict[str, Any]) -> None:
+        tmp = self.dir.with_name(CKPT_DIR + ".tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        net.save_weights(tmp / "model.weights.h5")
+        np.savez(tmp / "optimizer.npz", *[v.numpy() for v in optimizer.variables])
+        (tmp / "state.json").write_text(json.dumps(state, indent=2))
+        old = self.dir.with_name(CKPT_DIR + ".old")
+        if self.dir.exists():
+            os.replace(self.dir, old)
+        os.replace(tmp, self.dir)
+        if old.exists():
+            import shutil
+
+            shutil.rmtree(old)
+
+    def restore(self, net, optimizer) -> dict[str, Any]:
+        net.load_weights(self.dir / "model.weights.h5")
+        optimizer.build(net.trainable_variables)
+        saved = np.load(self.dir / "optimizer.npz")
+        for i, var in enumerate(optimizer.variables):
+            var.assign(saved[f"arr_{i}"])
+        return json.loads((self.dir / "state.json").read_text())
+
+
+def _make_step(net, optimizer, cfg: DetectorConfig):
+    import tensorflow as tf
+
+    from sdk.train.losses import detection_loss
+
+    @tf.function(reduce_retracing=True)
+    def step(x, box_t, cls_t):
+        with tf.GradientTape() as tape:
+            codes, logits = net(x, training=True)
+            total, loc, cls = detection_loss(cfg.loss, codes, logits, box_t, cls_t,
+                                             cfg.num_classes)
+        grads = tape.gradient(total, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
+        return total, loc, cls
+
+    return step
+
+
+def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOptions,
+               resume: bool = False, on_epoch: Callable[[dict], None] | None = None,
+               progress: Any = None) -> list[dict[str, Any]]:
+    """Train ``net`` in place; returns the per-epoch history (also kept in the checkpoint)."""
+    import keras
+
+    from sdk.train.batches import BatchStream
+
+    keras.utils.set_random_seed(opts.seed)
+    stream = BatchStream(data, cfg, opts.batch_size, seed=opts.seed)
+    steps = stream.steps_per_epoch()
+    optimizer = keras.optimizers.AdamW(_schedule(opts, steps * opts.epochs),
+                                       weight_decay=opts.weight_decay, clipnorm=opts.clipnorm)
+    ckpt = Checkpointer(out)
+    state: dict[str, Any] = {"epoch": 0, "history": [], "options": asdict(opts)}
+    if resume and ckpt.exists():
+        state = ckpt.restore(net, optimizer)
+    step_fn = _make_step(net, optimizer, cfg)
+    batches = iter(stream)
+    task = progress.add_task("train", total=steps * opts.epochs,
+                             completed=steps * state["epoch"]) if progress else None
+    for epoch in range(state["epoch"], opts.epochs):
+        t0, sums = time.time(), np.zeros(3)
+        for i in range(steps):
+            sums += np.array([float(v) for v in step_fn(*next(batches))])
+            if progress:
+                progress.update(task, advance=1, description=f"epoch {epoch + 1}/{opts.epochs} "
+                                f"loss {sums[0] / (i + 1):.3f}")
+        row = {"epoch": epoch + 1, "loss": sums[0] / steps, "box_loss": sums[1] / steps,
+               "cls_loss": sums[2] / steps, "seconds": round(time.time() - t0, 1)}
+        state = {**state, "epoch": epoch + 1, "history": [*state["history"], row]}
+        ckpt.save(net, optimizer, state)
+        if on_epoch:
+            on_epoch(row)
+    return state["history"]

@@ -1,0 +1,61 @@
+"""Detection losses: SSD (softmax + hard negative mining) and RetinaNet (focal).
+
+Targets come from :func:`sdk.anchors.build_targets`: ``cls_t`` holds the label for
+positives, -1 for background and -2 for ignored anchors.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+NEG_POS_RATIO = 3  # SSD's hard negative mining ratio
+MIN_NEGATIVES = 8  # keep learning "background" on images with no objects
+
+
+def box_loss(codes, box_t, positive):
+    """Huber loss on the regression codes of positive anchors, summed."""
+    huber = tf.keras.losses.Huber(delta=1.0, reduction="none")
+    per_anchor = huber(box_t[..., None], codes[..., None])  # [B, N, 4]
+    per_anchor = tf.reduce_sum(per_anchor, -1)
+    return tf.reduce_sum(per_anchor * positive)
+
+
+def softmax_ohem_loss(logits, cls_t):
+    """Softmax cross-entropy over (background + C) with 3:1 hard negative mining, summed."""
+    labels = tf.where(cls_t >= 0, cls_t + 1, 0)  # background -> column 0
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    positive = tf.cast(cls_t >= 0, ce.dtype)
+    negative = tf.cast(cls_t == -1, ce.dtype)
+    num_pos = tf.reduce_sum(positive, axis=1, keepdims=True)
+    k = tf.maximum(NEG_POS_RATIO * num_pos, MIN_NEGATIVES)
+    neg_ce = ce * negative
+    # rank of each anchor among this image's negatives, by loss (0 = hardest)
+    order = tf.argsort(neg_ce, axis=1, direction="DESCENDING")
+    rank = tf.cast(tf.argsort(order, axis=1), ce.dtype)
+    hard = tf.cast(rank < k, ce.dtype) * negative
+    return tf.reduce_sum(ce * (positive + hard))
+
+
+def focal_loss(logits, cls_t, num_classes: int, alpha: float = 0.25, gamma: float = 2.0):
+    """Sigmoid focal loss (Lin et al.) over all non-ignored anchors, summed."""
+    onehot = tf.one_hot(tf.maximum(cls_t, 0), num_classes) * tf.cast(cls_t >= 0, tf.float32)[
+        ..., None]
+    ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=onehot, logits=logits)
+    p = tf.sigmoid(logits)
+    p_t = onehot * p + (1 - onehot) * (1 - p)
+    alpha_t = onehot * alpha + (1 - onehot) * (1 - alpha)
+    loss = alpha_t * tf.pow(1 - p_t, gamma) * ce
+    valid = tf.cast(cls_t >= -1, tf.float32)[..., None]
+    return tf.reduce_sum(loss * valid)
+
+
+def detection_loss(kind: str, codes, logits, box_t, cls_t, num_classes: int):
+    """Total loss normalized by the number of positive anchors; returns (total, box, cls)."""
+    positive = tf.cast(cls_t >= 0, tf.float32)
+    norm = tf.maximum(tf.reduce_sum(positive), 1.0)
+    loc = box_loss(codes, box_t, positive) / norm
+    if kind == "focal":
+        cls = focal_loss(logits, cls_t, num_classes) / norm
+    else:
+        cls = softmax_ohem_loss(logits, cls_t) / norm
+    return loc + cls, loc, cls

@@ -1,0 +1,52 @@
+"""``sdk train``: dataset + architecture -> a trained detector folder with a model card."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from sdk import __version__
+from sdk.data import load_dataset
+from sdk.models import build_training_model, default_config
+from sdk.models.io import save_detector
+from sdk.train.loop import TrainOptions, train_loop
+
+
+def _card(arch: str, data_dir: Path, opts: TrainOptions, history: list, seconds: float,
+          fingerprint: str, metrics: dict[str, Any], params: int) -> dict[str, Any]:
+    return {
+        "arch": arch, "command": " ".join(["sdk", *sys.argv[1:]]) if sys.argv else "",
+        "sdk_version": __version__, "dataset": str(data_dir), "dataset_sha256": fingerprint,
+        "options": opts.__dict__, "train_seconds": round(seconds, 1), "parameters": params,
+        "machine": f"{platform.machine()} {platform.processor() or ''} python "
+                   f"{platform.python_version()}".strip(),
+        "history": history, "metrics": metrics,
+    }
+
+
+def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
+                   resume: bool = False, input_size: int | None = None,
+                   backbone_weights: str | None = None, eval_split: str | None = "val",
+                   progress: Any = None) -> dict[str, Any]:
+    """Train ``arch`` on ``data_dir`` into ``out``; returns the model card."""
+    train_set = load_dataset(data_dir, "train")
+    overrides: dict[str, Any] = {"backbone_weights": backbone_weights}
+    if input_size:
+        overrides["input_size"] = input_size
+    cfg = default_config(arch, train_set.classes, **overrides)
+    out.mkdir(parents=True, exist_ok=True)
+    net = build_training_model(cfg)
+    history = train_loop(net, cfg, train_set, out, opts, resume=resume, progress=progress)
+    save_detector(out, net, cfg)  # weights first, so evaluation below reads the final model
+    metrics: dict[str, Any] = {}
+    if eval_split:
+        from sdk.evaluate import evaluate_model
+
+        metrics = {eval_split: evaluate_model(out, load_dataset(data_dir, eval_split))}
+    seconds = sum(row["seconds"] for row in history)  # across resumed runs too
+    card = _card(arch, data_dir, opts, history, seconds, train_set.fingerprint(), metrics,
+                 net.count_params())
+    save_detector(out, net, cfg, card=card)
+    return card
