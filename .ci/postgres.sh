@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL on 127.0.0.1 for the device_bench storage tests.
 #
-#   eval "$(.ci/postgres.sh)"      # installs if needed, starts, exports TEST_DATABASE_URL
-#   .ci/postgres.sh stop           # stops it (the data directory is kept for reuse)
+#   .ci/postgres.sh && . .ci/postgres.env   # installs if needed, starts, writes the URL
+#   eval "$(.ci/postgres.sh)"                # same, exporting TEST_DATABASE_URL directly
+#   .ci/postgres.sh stop                     # stops it (the data directory is kept)
 #
 # Installs the Debian `postgresql` package when no server binaries exist, initialises a
 # cluster in $PG_CI_DATA (not the system cluster, so nothing else on the machine changes),
 # listens on loopback only, and creates the role + database named in the URL it prints.
-# Only the export line goes to stdout; progress goes to stderr.
+# The export line goes to stdout and to $PG_CI_ENV_FILE; progress goes to stderr.
 set -euo pipefail
 
 PG_CI_DATA="${PG_CI_DATA:-/tmp/sdk-ci-postgres}"
@@ -15,6 +16,7 @@ PG_CI_PORT="${PG_CI_PORT:-55432}"
 PG_CI_DB="${PG_CI_DB:-sdk_test}"
 PG_CI_USER="${PG_CI_USER:-sdk_test}"
 PG_CI_PASSWORD="${PG_CI_PASSWORD:-sdk_test}"
+PG_CI_ENV_FILE="${PG_CI_ENV_FILE:-$(dirname "$0")/postgres.env}"
 
 log() { echo "postgres.sh: $*" >&2; }
 
@@ -74,7 +76,8 @@ main() {
   init_cluster "$bin"
   start_server "$bin"
   create_database
-  echo "export TEST_DATABASE_URL=postgresql+psycopg://$PG_CI_USER:$PG_CI_PASSWORD@127.0.0.1:$PG_CI_PORT/$PG_CI_DB"
+  local url="postgresql+psycopg://$PG_CI_USER:$PG_CI_PASSWORD@127.0.0.1:$PG_CI_PORT/$PG_CI_DB"
+  echo "export TEST_DATABASE_URL=$url" | tee "$PG_CI_ENV_FILE"
 }
 
 main "$@"

@@ -56,11 +56,14 @@ def _read_report() -> Report:
     if request.mimetype != "application/json":
         raise errors.UnsupportedMediaType("send the report as Content-Type: application/json")
     limit = int(current_app.config["MAX_REPORT_BYTES"])
+    too_large = RequestEntityTooLarge(f"a report may not exceed {limit} bytes")
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"a report may not exceed {limit} bytes")
-    request.max_content_length = limit  # also bounds bodies sent without Content-Length
+        raise too_large
+    body = request.stream.read(limit + 1)  # bounded even when sent chunked
+    if len(body) > limit:
+        raise too_large
     try:
-        return Report.model_validate_json(request.get_data(cache=False))
+        return Report.model_validate_json(body)
     except ValidationError as exc:
         raise errors.InvalidReport(
             "the report does not match schema v1", errors.field_errors(exc)

@@ -37,9 +37,9 @@ def _filters() -> ReportFilters:
         return ReportFilters()
 
 
-def _options(samples: list[Any]) -> dict[str, list[str]]:
+def _options() -> dict[str, list[str]]:
     """Distinct values of each filter dimension, for the select boxes."""
-    return {f: sorted({getattr(s, f) for s in samples}, key=str.lower) for f in FILTER_FIELDS}
+    return {f: store.distinct_values(get_db(), f) for f in FILTER_FIELDS}
 
 
 def _downloads(filters: dict[str, Any]) -> dict[str, str]:
@@ -56,7 +56,6 @@ def index() -> str:
     """Render the leaderboard with filters, downloads and the two charts."""
     filters = _filters()
     conn = get_db()
-    all_samples = list(store.iter_samples(conn, {}))
     cells = leaderboard.cells(
         store.iter_samples(conn, filters.as_dict()), int(current_app.config["MIN_REPORTS"])
     )
@@ -67,7 +66,7 @@ def index() -> str:
     return render_template(
         "device_bench_dashboard.html",
         filters=filters.as_dict(),
-        options=_options(all_samples),
+        options=_options(),
         cells=cells,
         min_reports=current_app.config["MIN_REPORTS"],
         downloads=_downloads(filters.as_dict()),

@@ -54,80 +54,71 @@ def _csv(description: str) -> dict[str, Any]:
     }
 
 
-def _paths() -> dict[str, Any]:
+def _get(summary: str, responses: dict[str, Any], params: list | None = None) -> dict:
+    """A GET operation."""
+    return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
+
+
+_REPORT_ID = {
+    "name": "report_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+
+def _report_paths() -> dict[str, Any]:
     errors = {code: _response(text, "ErrorBody") for code, text in _ERRORS.items()}
+    query = _query_parameters(m.ReportQuery)
+    listing = _get(
+        "List reports, newest first.",
+        {"200": _response("A page of reports.", "ReportPage"), "400": errors["400"]},
+        query,
+    )
+    submit = {
+        "summary": "Submit a benchmark report (report_id is the idempotency key).",
+        "requestBody": {"required": True, "content": _json("Report")},
+        "responses": {
+            "201": _response("Stored now; validity computed.", "SubmitResponse"),
+            "200": _response("Already stored: the existing verdict.", "SubmitResponse"),
+            **errors,
+            "503": _response("Not committed in time; retry with the same id.", "ErrorBody"),
+        },
+    }
+    return {
+        "/reports": {"post": submit, **listing},
+        "/reports.csv": _get(
+            "Reports as CSV (paginated like /reports).", _csv("One line per report."), query
+        ),
+        "/reports/{report_id}": _get(
+            "One stored report.",
+            {
+                "200": _response("The report.", "ReportRecord"),
+                "404": _response("Unknown id.", "ErrorBody"),
+            },
+            [_REPORT_ID],
+        ),
+    }
+
+
+def _summary_paths() -> dict[str, Any]:
     filters = _query_parameters(m.ReportFilters)
     return {
-        "/reports": {
-            "post": {
-                "summary": "Submit a benchmark report (report_id is the idempotency key).",
-                "requestBody": {"required": True, "content": _json("Report")},
-                "responses": {
-                    "201": _response("Stored now; validity computed.", "SubmitResponse"),
-                    "200": _response("Already stored: the existing record.", "SubmitResponse"),
-                    **errors,
-                },
-            },
-            "get": {
-                "summary": "List reports, newest first.",
-                "parameters": _query_parameters(m.ReportQuery),
-                "responses": {
-                    "200": _response("A page of reports.", "ReportPage"),
-                    "400": errors["400"],
-                },
-            },
-        },
-        "/reports.csv": {
-            "get": {
-                "summary": "Reports as CSV (paginated like /reports).",
-                "parameters": _query_parameters(m.ReportQuery),
-                "responses": _csv("One line per report."),
-            }
-        },
-        "/reports/{report_id}": {
-            "get": {
-                "summary": "One stored report.",
-                "parameters": [
-                    {
-                        "name": "report_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "format": "uuid"},
-                    }
-                ],
-                "responses": {
-                    "200": _response("The report.", "ReportRecord"),
-                    "404": _response("Unknown id.", "ErrorBody"),
-                },
-            }
-        },
-        "/leaderboard": {
-            "get": {
-                "summary": "Medians per device x model variant x backend.",
-                "parameters": filters,
-                "responses": {"200": _response("Cells.", "Leaderboard")},
-            }
-        },
-        "/leaderboard.csv": {
-            "get": {
-                "summary": "Leaderboard as CSV.",
-                "parameters": filters,
-                "responses": _csv("One line per cell."),
-            }
-        },
-        "/variants": {
-            "get": {
-                "summary": "Speed/accuracy of each model variant.",
-                "parameters": filters,
-                "responses": {"200": _response("Variants.", "Variants")},
-            }
-        },
-        "/protocol": {
-            "get": {
-                "summary": "The benchmark protocol constants.",
-                "responses": {"200": {"description": "Protocol."}},
-            }
-        },
+        "/leaderboard": _get(
+            "Medians per device x model variant x backend.",
+            {"200": _response("Cells.", "Leaderboard")},
+            filters,
+        ),
+        "/leaderboard.csv": _get("Leaderboard as CSV.", _csv("One line per cell."), filters),
+        "/variants": _get(
+            "Speed/accuracy of each model variant.",
+            {"200": _response("Variants.", "Variants")},
+            filters,
+        ),
+        "/protocol": _get(
+            "The benchmark protocol constants.", {"200": {"description": "Protocol."}}
+        ),
+        "/openapi.json": _get("This document.", {"200": {"description": "OpenAPI 3.1."}}),
     }
 
 
@@ -143,6 +134,6 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
             "description": "Collects on-device detector benchmark reports (schema v1).",
         },
         "servers": [{"url": server_url}],
-        "paths": _paths(),
+        "paths": {**_report_paths(), **_summary_paths()},
         "components": {"schemas": defs["$defs"]},
     }

@@ -144,6 +144,16 @@ def iter_samples(conn: Connection, filters: dict[str, Any]) -> Iterator[Row[Any]
     yield from conn.execute(_filtered(query, {**filters, "valid": None}))
 
 
+DIMENSION_COLUMNS = {"device": reports.c.device_name, **FILTER_COLUMNS}
+
+
+def distinct_values(conn: Connection, dimension: str) -> list[str]:
+    """Return the distinct values of a leaderboard dimension among valid reports."""
+    column = DIMENSION_COLUMNS[dimension]
+    query = select(column).where(reports.c.valid.is_(True)).distinct()
+    return sorted(conn.scalars(query), key=str.lower)
+
+
 def count_reports(conn: Connection) -> int:
     """Return how many reports are stored (valid or not)."""
     return conn.scalar(select(func.count()).select_from(reports)) or 0

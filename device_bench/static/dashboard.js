@@ -41,7 +41,9 @@
   // Horizontal bars: one per device (and backend) for the chosen model variant.
   function drawFps(svg, variant) {
     clear(svg);
-    const rows = data.cells.filter((c) => variantOf(c) === variant);
+    const rows = data.cells
+      .filter((c) => variantOf(c) === variant)
+      .sort((a, b) => b.median_fps - a.median_fps);
     if (!rows.length) return message(svg, "No valid report for this variant yet.");
     const { w, h } = size(svg);
     const left = Math.min(220, w * 0.4), right = 50, top = 10, bottom = 24;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -176,7 +177,7 @@ def test_openapi_document(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").json
     assert doc["openapi"] == "3.1.0" and doc["servers"] == [{"url": "/api/v1"}]
     post = doc["paths"]["/reports"]["post"]
-    assert set(post["responses"]) == {"200", "201", "400", "401", "413", "415", "429"}
+    assert set(post["responses"]) == {"200", "201", "400", "401", "413", "415", "429", "503"}
     schemas = doc["components"]["schemas"]
     assert schemas["Report"]["additionalProperties"] is False
     assert schemas["Timing"]["properties"]["runs"]["minimum"] == 0
@@ -185,3 +186,14 @@ def test_openapi_document(client: FlaskClient) -> None:
     params = {p["name"] for p in doc["paths"]["/reports"]["get"]["parameters"]}
     assert params == {"device", "model", "format", "quantization", "backend", "valid", "limit",
                       "cursor"}  # fmt: skip
+
+
+def test_oversized_chunked_body_is_413(client: FlaskClient) -> None:
+    body = json.dumps(example_report(notes="x" * (70 * 1024))).encode()
+    resp = client.post(
+        URL,
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
+    _error(resp, 413, "request_entity_too_large")
