@@ -33,7 +33,8 @@ def fit(image_w: int, image_h: int, spec: InputSpec) -> Letterbox:
         return Letterbox(in_w / image_w, in_h / image_h, 0.0, 0.0, in_w, in_h, image_w, image_h)
     scale = min(in_w / image_w, in_h / image_h)
     new_w, new_h = round(image_w * scale), round(image_h * scale)
-    return Letterbox(scale, scale, (in_w - new_w) // 2, (in_h - new_h) // 2, in_w, in_h, image_w, image_h)
+    pad_x, pad_y = (in_w - new_w) // 2, (in_h - new_h) // 2
+    return Letterbox(scale, scale, pad_x, pad_y, in_w, in_h, image_w, image_h)
 
 
 def resize_to_input(image: np.ndarray, spec: InputSpec, box: Letterbox | None = None,

@@ -211,12 +211,14 @@ def _parse_spec(data: Any, source: str) -> DetectorSpec:
         source, "labels", "must be a non-empty list of non-empty strings",
     )
     try:
-        outputs = OutputSpec(**{**data.get("outputs", {}),
-                                "order": tuple(data.get("outputs", {}).get("order", ("boxes", "scores")))})
+        raw_outputs = data.get("outputs", {})
+        outputs = OutputSpec(**{**raw_outputs,
+                                "order": tuple(raw_outputs.get("order", ("boxes", "scores")))})
         nms = NmsSpec(**data.get("nms", {}))
     except TypeError as exc:
         raise SpecError(f"{source}: field 'outputs'/'nms': {exc}") from exc
-    _check(outputs.box_layout in _BOX_LAYOUTS, source, "outputs.box_layout", f"must be {_BOX_LAYOUTS}")
+    _check(outputs.box_layout in _BOX_LAYOUTS, source, "outputs.box_layout",
+           f"must be {_BOX_LAYOUTS}")
     _check(0.0 <= nms.iou_threshold <= 1.0, source, "nms.iou_threshold", "must be in [0, 1]")
     _check(0.0 <= nms.score_threshold <= 1.0, source, "nms.score_threshold", "must be in [0, 1]")
     _check(nms.max_detections > 0, source, "nms.max_detections", "must be positive")

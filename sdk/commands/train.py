@@ -39,6 +39,12 @@ def train(arch: str, data_dir: Path, out: Path, epochs: int, batch_size: int, lr
     from sdk.train.loop import TrainOptions
     from sdk.train.run import train_detector
 
+    def log_epoch(row: dict) -> None:
+        # one line per epoch so background runs (no terminal, no live bar) leave a trace
+        click.echo(f"epoch {row['epoch']}/{epochs} " + " ".join(
+            f"{k}={v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds"))
+            + f" ({row['seconds']:.0f} s)", err=True)
+
     opts = TrainOptions(epochs=epochs, batch_size=batch_size, learning_rate=lr, seed=seed)
     if (out / "checkpoint").exists() and not resume:
         raise click.UsageError(f"{out} already has a checkpoint: pass --resume to continue it "
@@ -48,7 +54,7 @@ def train(arch: str, data_dir: Path, out: Path, epochs: int, batch_size: int, lr
             card = train_detector(arch, data_dir, out, opts, resume=resume,
                                   input_size=input_size, eval_split=eval_split or None,
                                   backbone_weights=None if backbone_weights == "none"
-                                  else backbone_weights, progress=bar)
+                                  else backbone_weights, progress=bar, on_epoch=log_epoch)
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

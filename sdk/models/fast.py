@@ -31,7 +31,7 @@ def default_fast_config(labels: tuple[str, ...], input_size: int = 320) -> Detec
 def _feature_maps(cfg: DetectorConfig, inputs) -> list:
     backbone = keras.applications.MobileNetV2(
         input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=cfg.backbone_weights)
-    maps = [backbone.get_layer("block_13_expand_relu").output, backbone.get_layer("out_relu").output]
+    maps = [backbone.get_layer(name).output for name in ("block_13_expand_relu", "out_relu")]
     x = maps[-1]
     for i, ch in enumerate(EXTRA_CHANNELS[: len(cfg.levels) - 2]):
         x = conv_bn(x, ch // 2, name=f"extra{i}_reduce")

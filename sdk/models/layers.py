@@ -13,7 +13,8 @@ from sdk.anchors import BOX_CODER_SCALES
 
 def conv_bn(x, filters: int, kernel: int = 1, strides: int = 1, name: str = ""):
     """Conv (no bias) + batch norm + ReLU6, the MobileNet unit."""
-    x = layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False,
+                      name=f"{name}_conv")(x)
     x = layers.BatchNormalization(momentum=0.97, epsilon=1e-3, name=f"{name}_bn")(x)
     return layers.ReLU(6.0, name=f"{name}_relu")(x)
 

@@ -51,7 +51,8 @@ def _jitter_geometry(w: int, h: int, cfg: DetectorConfig, aug: Augment,
 def _render(image: np.ndarray, box: Letterbox, pad_value: int) -> np.ndarray:
     """Draw ``image`` into the input canvas with an arbitrary scale and offset (crop allowed)."""
     # an affine resample handles both zoom-out (padding) and zoom-in (cropping) in one call
-    inv = (1 / box.scale_x, 0, -box.pad_x / box.scale_x, 0, 1 / box.scale_y, -box.pad_y / box.scale_y)
+    sx, sy = box.scale_x, box.scale_y
+    inv = (1 / sx, 0, -box.pad_x / sx, 0, 1 / sy, -box.pad_y / sy)
     pil = Image.fromarray(image).transform(
         (box.input_w, box.input_h), Image.AFFINE, inv, Image.BILINEAR,
         fillcolor=(pad_value,) * 3)

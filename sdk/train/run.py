@@ -29,7 +29,7 @@ def _card(arch: str, data_dir: Path, opts: TrainOptions, history: list, seconds:
 def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
                    resume: bool = False, input_size: int | None = None,
                    backbone_weights: str | None = None, eval_split: str | None = "val",
-                   progress: Any = None) -> dict[str, Any]:
+                   progress: Any = None, on_epoch: Any = None) -> dict[str, Any]:
     """Train ``arch`` on ``data_dir`` into ``out``; returns the model card."""
     train_set = load_dataset(data_dir, "train")
     overrides: dict[str, Any] = {"backbone_weights": backbone_weights}
@@ -38,7 +38,8 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
     cfg = default_config(arch, train_set.classes, **overrides)
     out.mkdir(parents=True, exist_ok=True)
     net = build_training_model(cfg)
-    history = train_loop(net, cfg, train_set, out, opts, resume=resume, progress=progress)
+    history = train_loop(net, cfg, train_set, out, opts, resume=resume, progress=progress,
+                         on_epoch=on_epoch)
     save_detector(out, net, cfg)  # weights first, so evaluation below reads the final model
     metrics: dict[str, Any] = {}
     if eval_split:

@@ -1,0 +1,194 @@
+"""One export: convert, check parity, embed detector.json, write the folder atomically.
+
+The folder is built in a hidden sibling and renamed into place only when everything
+succeeded (:func:`sdk.data.atomic.atomic_dir`): a failed, over-budget or interrupted
+export leaves nothing behind, and an existing export is replaced only with ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exporters.calibration import CalibrationSet, load_calibration
+from exporters.errors import OutputExistsError, ParityError, RunnerUnavailableError
+from exporters.formats.base import ExportFormat, Runner
+from exporters.parity import Budget, ParityReport, check_parity, probe_inputs
+from exporters.probes import ProbeSet, probe_set
+from exporters.readme import readme_text
+from exporters.registry import get_format
+from exporters.source import ExportSource, export_provenance, open_source, source_name
+from sdk.data import Dataset, load_dataset
+from sdk.data.atomic import atomic_dir
+from sdk.spec import SPEC_FILENAME, DetectorSpec
+
+DEFAULT_OUT = Path("exports")
+LATENCY_WARMUP = 3  # first runs build XNNPACK/wasm state: never timed
+
+
+@dataclass
+class ExportResult:
+    """What one export produced and measured.
+
+    Attributes:
+        status: ``ok`` (parity passed), ``unchecked`` (no runtime here, validated
+            structurally) or ``degraded`` (over budget, kept with ``allow_degraded``).
+        variant: The quantization actually produced (differs after a fallback).
+    """
+
+    format: str
+    quantization: str
+    variant: str
+    status: str
+    out_dir: Path
+    artifact: Path
+    spec: DetectorSpec
+    parity: ParityReport
+    size_bytes: int
+    seconds: float
+    latency_ms: list[float] = field(default_factory=list)
+    runtime: str = ""
+    checks: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Attempt:
+    variant: str
+    artifact: Path
+    spec: DetectorSpec
+    report: ParityReport
+    runner: Runner | None
+
+
+def _resolve_dataset(data: str | Path | Dataset | None, split: str) -> Dataset | None:
+    if data is None or isinstance(data, Dataset):
+        return data
+    return load_dataset(data, split)
+
+
+def _calibration(fmt: ExportFormat, quantization: str, calib: Any, data: Any,
+                 spec: DetectorSpec) -> CalibrationSet | None:
+    if quantization not in fmt.calibrated:
+        return None
+    if isinstance(calib, CalibrationSet):
+        return calib
+    if calib is not None:
+        return load_calibration(calib, spec.input)
+    root = data.root if isinstance(data, Dataset) else data
+    return load_calibration(root, spec.input)  # a dataset root: its train split
+
+
+def _parity(fmt: ExportFormat, artifact: Path, spec: DetectorSpec, source: ExportSource,
+            probes: ProbeSet, eval_set: Dataset | None, budget: Budget,
+            ) -> tuple[ParityReport, Runner | None]:
+    try:
+        runner = fmt.runner(artifact, spec)
+    except RunnerUnavailableError as exc:
+        return ParityReport.skipped(str(exc)), None
+    return check_parity(runner, spec, source, probes, budget, eval_set), runner
+
+
+def _attempts(fmt: ExportFormat, source: ExportSource, tmp: Path, quantization: str,
+              calib: CalibrationSet | None, probes: ProbeSet, eval_set: Dataset | None,
+              budgets: Mapping[str, Budget]) -> tuple[_Attempt, list[str]]:
+    """Convert and check each variant until one passes; returns the last and the notes."""
+    notes = [calib.warning] if calib is not None and calib.warning else []
+    variants = fmt.variants(quantization)
+    for i, variant in enumerate(variants):
+        for child in tmp.iterdir():  # a retry starts from an empty folder
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        artifact = fmt.convert(source, tmp, variant, calib)
+        spec = fmt.artifact_spec(artifact, source.spec.with_provenance(**export_provenance(
+            fmt.name, variant, calib.sha256 if calib else None, fmt.converter_versions())))
+        budget = budgets[fmt.budget_class[variant]]
+        report, runner = _parity(fmt, artifact, spec, source, probes, eval_set, budget)
+        attempt = _Attempt(variant, artifact, spec, report, runner)
+        if report.verdict != "fail" or i == len(variants) - 1:
+            return attempt, notes
+        notes.append(f"{variant} missed its parity budget ({'; '.join(report.reasons)}); "
+                     f"retried as {variants[i + 1]}")
+    raise AssertionError("unreachable: variants() is never empty")
+
+
+def _metrics(report: ParityReport, latency: list[float], runtime: str) -> dict[str, Any]:
+    import numpy as np
+
+    metrics: dict[str, Any] = {"parity": report.verdict, "probes": report.probes,
+                               "raw": report.raw, "detections": report.detections}
+    if report.metrics:
+        metrics["eval"] = {"split": report.metrics["split"], **report.metrics["artifact"],
+                           "delta_mAP": report.metrics["delta_mAP"]}
+    if latency:
+        metrics["latency_ms"] = {"p50": float(np.percentile(latency, 50)),
+                                 "p90": float(np.percentile(latency, 90)),
+                                 "runs": len(latency), "runtime": runtime}
+    return metrics
+
+
+def _finish(fmt: ExportFormat, tmp: Path, dest: Path, attempt: _Attempt,
+            latency: list[float], notes: list[str]) -> tuple[DetectorSpec, dict[str, Any]]:
+    """Embed and write detector.json, validate, write parity.json and the README."""
+    runtime = attempt.runner.description if attempt.runner else ""
+    spec = attempt.spec.with_metrics(**_metrics(attempt.report, latency, runtime))
+    fmt.embed_metadata(attempt.artifact, spec)
+    checks = fmt.validate(attempt.artifact, spec)
+    spec.save(tmp / SPEC_FILENAME)
+    (tmp / "parity.json").write_text(json.dumps(attempt.report.to_dict(), indent=2) + "\n")
+    files = sorted(p.name for p in tmp.iterdir() if p.name not in (SPEC_FILENAME,))
+    (tmp / "README.md").write_text(readme_text(
+        dest.name, spec, files, attempt.report.summary(), notes, fmt.usage, fmt.python_runtime))
+    return spec, checks
+
+
+def export(model: str | Path | ExportSource, fmt: str, quantization: str | None = None,
+           out_root: str | Path = DEFAULT_OUT, calib: str | Path | CalibrationSet | None = None,
+           data: str | Path | Dataset | None = None, force: bool = False,
+           allow_degraded: bool = False, budgets: Mapping[str, Budget] | None = None,
+           split: str = "val", options: Mapping[str, Any] | None = None,
+           probes: ProbeSet | None = None, latency_runs: int = 0) -> ExportResult:
+    """Export ``model`` to ``fmt`` into ``out_root/<model>-<fmt>-<quantization>/``.
+
+    Raises:
+        ExportError: a typed subclass for every user-fixable failure (unknown format, bad
+            quantization, missing calibration, existing output, converter failure) and
+            :class:`ParityError` when over budget without ``allow_degraded``.
+    """
+    from exporters.parity import DEFAULT_BUDGETS
+
+    started = time.perf_counter()
+    handler = get_format(fmt)(**(options or {}))
+    quantization = quantization or handler.default_quantization
+    handler.check_args(quantization, calib if calib is not None else data)
+    name = model.name if isinstance(model, ExportSource) else source_name(model)
+    dest = Path(out_root) / f"{name}-{fmt}-{quantization}"
+    if dest.exists() and any(dest.iterdir()) and not force:
+        raise OutputExistsError(f"{dest} already exists: pass --force to overwrite it")
+    eval_set = _resolve_dataset(data, split)
+    with contextlib.ExitStack() as stack:
+        source = model if isinstance(model, ExportSource) else stack.enter_context(
+            open_source(model))
+        calib_set = _calibration(handler, quantization, calib, data, source.spec)
+        probes = probes or probe_set(eval_set)
+        with atomic_dir(dest, overwrite=force) as tmp:
+            attempt, notes = _attempts(handler, source, tmp, quantization, calib_set, probes,
+                                       eval_set, {**DEFAULT_BUDGETS, **(budgets or {})})
+            if attempt.report.verdict == "fail" and not allow_degraded:
+                raise ParityError(f"{dest.name}: parity gate failed: "
+                                  f"{'; '.join(attempt.report.reasons)}", attempt.report)
+            latency = (attempt.runner.latency(probe_inputs(probes, attempt.spec)[:1],
+                                              latency_runs, LATENCY_WARMUP)
+                       if attempt.runner is not None and latency_runs else [])
+            spec, checks = _finish(handler, tmp, dest, attempt, latency, notes)
+    status = {"pass": "ok", "skipped": "unchecked"}.get(attempt.report.verdict, "degraded")
+    artifact = dest / attempt.artifact.relative_to(tmp)
+    return ExportResult(fmt, quantization, attempt.variant, status, dest, artifact, spec,
+                        attempt.report, handler.artifact_size(artifact),
+                        time.perf_counter() - started, latency,
+                        attempt.runner.description if attempt.runner else "", checks, notes)

@@ -1,0 +1,211 @@
+"""The parity gate: no export is called good until it is compared with its source.
+
+On a fixed probe set, the artifact (in its real runtime, fed by its own detector.json) and
+the source model (fed by the source's preprocessing) are compared on
+
+* raw outputs: max-abs error and cosine similarity of ``boxes`` and ``scores``;
+* detections (reference post-processing, detector.json NMS): share of reference detections
+  the artifact finds (same class, IoU >= 0.5) and vice versa, matched IoU, score deltas;
+* with an evaluation split: ΔmAP@[.5:.95] in points (source minus artifact).
+
+Verdict: with an evaluation split the ΔmAP budget decides (plus a cosine sanity floor);
+without one, the raw-output and detection thresholds decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from exporters.formats.base import EXACT, HALF, LOW_BIT, Runner
+from exporters.probes import ProbeSet
+from exporters.source import ExportSource
+from sdk.data import Dataset
+from sdk.evaluate import coco_metrics, predict_dataset
+from sdk.postprocess import RawDetections, postprocess
+from sdk.preprocess import preprocess
+from sdk.spec import DetectorSpec
+
+MATCH_IOU = 0.5
+EVAL_BATCH = 32  # one Node process per batch for TF.js
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Tolerances of one quantization class (ΔmAP in points of mAP@[.5:.95] x 100)."""
+
+    max_delta_map: float
+    min_cosine: float
+    max_box_error: float
+    min_match: float  # recall and precision of detections vs the reference
+    min_iou: float  # mean IoU of matched detections
+    max_score_delta: float
+
+
+DEFAULT_BUDGETS: dict[str, Budget] = {
+    EXACT: Budget(max_delta_map=0.1, min_cosine=0.99999, max_box_error=1e-3, min_match=0.99,
+                  min_iou=0.99, max_score_delta=1e-3),
+    HALF: Budget(max_delta_map=0.5, min_cosine=0.999, max_box_error=0.02, min_match=0.9,
+                 min_iou=0.95, max_score_delta=0.05),
+    LOW_BIT: Budget(max_delta_map=1.5, min_cosine=0.98, max_box_error=0.1, min_match=0.7,
+                    min_iou=0.85, max_score_delta=0.15),
+}
+
+
+@dataclass
+class ParityReport:
+    """Measurements and verdict (``pass``, ``fail`` or ``skipped``) of one artifact."""
+
+    verdict: str
+    reasons: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    detections: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    budget: dict[str, float] = field(default_factory=dict)
+    probes: str = ""
+    runtime: str = ""
+
+    @classmethod
+    def skipped(cls, reason: str) -> ParityReport:
+        return cls("skipped", [reason])
+
+    @property
+    def delta_map(self) -> float | None:
+        return self.metrics.get("delta_mAP")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One line: verdict and the reasons or the key numbers."""
+        if self.verdict != "pass":
+            return f"{self.verdict}: " + "; ".join(self.reasons)
+        raw = ", ".join(f"{k} cos {v['cosine']:.5f} max|d| {v['max_abs']:.2g}"
+                        for k, v in self.raw.items())
+        dmap = f", ΔmAP {self.delta_map:+.2f} pt" if self.delta_map is not None else ""
+        return f"pass ({raw}{dmap})"
+
+
+def budget_for(budget_class: str, max_delta_map: float | None = None) -> Budget:
+    """The default budget of a class, with the ΔmAP limit optionally overridden."""
+    budget = DEFAULT_BUDGETS[budget_class]
+    return budget if max_delta_map is None else replace(budget, max_delta_map=max_delta_map)
+
+
+def probe_inputs(probes: ProbeSet, spec: DetectorSpec) -> np.ndarray:
+    """The probe images preprocessed as ``spec`` says, as one batch."""
+    return np.concatenate([preprocess(img, spec.input)[0] for img in probes.images])
+
+
+def _raw_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...]) -> dict[str, Any]:
+    stats = {}
+    for name, r, a in zip(("boxes", "scores"), ref, art, strict=True):
+        if r.shape != a.shape:
+            return {name: {"max_abs": float("inf"), "cosine": 0.0,
+                           "error": f"shape {list(a.shape)} != reference {list(r.shape)}"}}
+        r64, a64 = r.astype(np.float64).ravel(), a.astype(np.float64).ravel()
+        denom = np.linalg.norm(r64) * np.linalg.norm(a64)
+        cosine = float(r64 @ a64 / denom) if denom > 0 else float(np.allclose(r64, a64))
+        stats[name] = {"max_abs": float(np.abs(r64 - a64).max()), "cosine": cosine}
+    return stats
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    tl, br = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(br - tl, 0, None), axis=1)
+    area = np.prod(np.clip(box[2:] - box[:2], 0, None))
+    areas = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
+    return inter / np.maximum(area + areas - inter, 1e-12)
+
+
+def _match(ref: RawDetections, art: RawDetections) -> tuple[list[float], list[float]]:
+    """Greedy same-class matching, best reference score first: (IoUs, |score deltas|)."""
+    free = np.ones(len(art.boxes), bool)
+    ious, deltas = [], []
+    for box, score, cls in zip(ref.boxes, ref.scores, ref.classes, strict=True):
+        candidates = np.nonzero(free & (art.classes == cls))[0]
+        if not len(candidates):
+            continue
+        overlaps = _iou(box, art.boxes[candidates])
+        best = int(np.argmax(overlaps))
+        if overlaps[best] >= MATCH_IOU:
+            free[candidates[best]] = False
+            ious.append(float(overlaps[best]))
+            deltas.append(abs(float(score) - float(art.scores[candidates[best]])))
+    return ious, deltas
+
+
+def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
+                     spec: DetectorSpec) -> dict[str, Any]:
+    ious, deltas, n_ref, n_art = [], [], 0, 0
+    for rb, rs, ab, as_ in zip(*ref, *art, strict=True):
+        r, a = postprocess(rb, rs, spec.nms), postprocess(ab, as_, spec.nms)
+        i, d = _match(r, a)
+        ious += i
+        deltas += d
+        n_ref, n_art = n_ref + len(r.boxes), n_art + len(a.boxes)
+    return {"reference": n_ref, "artifact": n_art, "matched": len(ious),
+            "recall": len(ious) / n_ref if n_ref else 1.0,
+            "precision": len(ious) / n_art if n_art else 1.0,
+            "mean_iou": float(np.mean(ious)) if ious else 1.0,
+            "max_score_delta": float(max(deltas)) if deltas else 0.0}
+
+
+def source_metrics(source: ExportSource, dataset: Dataset) -> dict[str, float]:
+    """COCO metrics of the source model on ``dataset`` (computed once per source)."""
+    key = f"metrics:{dataset.root}:{dataset.split}"
+    if key not in source.cache:
+        source.cache[key] = coco_metrics(dataset, predict_dataset(
+            source.reference, dataset, source.spec.input, batch_size=EVAL_BATCH))
+    return source.cache[key]
+
+
+def _map_stats(runner: Runner, spec: DetectorSpec, source: ExportSource,
+               dataset: Dataset) -> dict[str, Any]:
+    ref = source_metrics(source, dataset)
+    art = coco_metrics(dataset, predict_dataset(runner.run, dataset, spec.input,
+                                                batch_size=EVAL_BATCH))
+    return {"split": f"{dataset.root.name}/{dataset.split}", "images": len(dataset.samples),
+            "source": ref, "artifact": art,
+            "delta_mAP": round(100 * (ref["mAP"] - art["mAP"]), 3)}
+
+
+def _judge(raw: dict, det: dict, metrics: dict, budget: Budget) -> list[str]:
+    reasons = [f"{k} cosine {v['cosine']:.5f} < {budget.min_cosine}"
+                for k, v in raw.items() if v["cosine"] < budget.min_cosine]
+    if metrics:
+        if metrics["delta_mAP"] > budget.max_delta_map:
+            reasons.append(f"ΔmAP {metrics['delta_mAP']:.2f} pt > {budget.max_delta_map} pt")
+        return reasons
+    if "boxes" in raw and raw["boxes"]["max_abs"] > budget.max_box_error:
+        reasons.append(f"boxes max|d| {raw['boxes']['max_abs']:.3g} > {budget.max_box_error}")
+    for key in ("recall", "precision"):
+        if det[key] < budget.min_match:
+            reasons.append(f"detection {key} {det[key]:.3f} < {budget.min_match}")
+    if det["mean_iou"] < budget.min_iou:
+        reasons.append(f"matched IoU {det['mean_iou']:.3f} < {budget.min_iou}")
+    if det["max_score_delta"] > budget.max_score_delta:
+        reasons.append(f"score delta {det['max_score_delta']:.3f} > {budget.max_score_delta}")
+    return reasons
+
+
+def check_parity(runner: Runner, spec: DetectorSpec, source: ExportSource, probes: ProbeSet,
+                 budget: Budget, eval_set: Dataset | None = None) -> ParityReport:
+    """Compare ``runner`` (fed per ``spec``) with ``source`` and judge against ``budget``."""
+    key = f"reference:{probes.description}"
+    if key not in source.cache:
+        source.cache[key] = source.reference(probe_inputs(probes, source.spec))
+    ref = source.cache[key]
+    art = runner.run(probe_inputs(probes, spec))
+    raw = _raw_stats(ref, art)
+    shape_errors = [f"{k}: {v['error']}" for k, v in raw.items() if "error" in v]
+    if shape_errors:
+        return ParityReport("fail", shape_errors, raw, budget=asdict(budget),
+                            probes=probes.description, runtime=runner.description)
+    det = _detection_stats(ref, art, spec)
+    metrics = _map_stats(runner, spec, source, eval_set) if eval_set is not None else {}
+    reasons = _judge(raw, det, metrics, budget)
+    return ParityReport("fail" if reasons else "pass", reasons, raw, det, metrics,
+                        asdict(budget), probes.description, runner.description)

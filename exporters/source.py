@@ -1,0 +1,176 @@
+"""The model being exported: its base ``detector.json``, a staged fp32 SavedModel, a reference.
+
+Every format converts from the same staged SavedModel (one trace, not one per format), and
+the parity gate compares every artifact with the same reference: the Keras model itself
+for a trained detector folder, or the SavedModel when one is given.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from exporters.errors import ExportError
+from sdk import __version__
+from sdk.evaluate import RawFn
+from sdk.spec import SPEC_FILENAME, DetectorSpec, OutputSpec, SpecError
+
+SERVING_SIGNATURE = "serving_default"
+
+
+class ModelSourceError(ExportError):
+    """``--model`` names no trained detector folder, bundled model or SavedModel export."""
+
+
+@dataclass
+class ExportSource:
+    """A loaded model ready to export; use as a context manager to clean its staging folder.
+
+    Attributes:
+        name: Short name used in default output folders (``fast``, ``accurate``, folder name).
+        spec: The ``detector.json`` every export starts from (provenance of the source).
+        saved_model: fp32 SavedModel whose ``serving_default`` maps ``images`` to
+            ``boxes``/``scores`` (frozen: weights are constants, nothing to re-trace).
+        reference: The source model's raw outputs for a preprocessed batch.
+        cache: Per-source memo (reference outputs, reference metrics) shared by exports.
+    """
+
+    name: str
+    spec: DetectorSpec
+    saved_model: Path
+    reference: RawFn
+    staging: Path | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Delete the staging folder (the staged SavedModel)."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+    def __enter__(self) -> ExportSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def source_name(model: str | Path) -> str:
+    """The short name of ``model`` used in output folders, known before loading it."""
+    from sdk.models.io import BUNDLED
+
+    path = Path(model)
+    if str(model) in BUNDLED and not path.exists():
+        return str(model)
+    path = path.resolve()
+    # "runs/x/saved_model" or an export's "saved_model/" folder: name it after the parent.
+    return path.parent.name if path.name == "saved_model" else path.name
+
+
+def open_source(model: str | Path) -> ExportSource:
+    """Load ``fast``, ``accurate``, a ``sdk train`` folder or a SavedModel export.
+
+    Raises:
+        ModelSourceError: nothing loadable at ``model``.
+    """
+    path = Path(model)
+    saved = _saved_model_dir(path)
+    if saved is not None:
+        return _from_saved_model(saved, path)
+    return _from_detector(model)
+
+
+def _saved_model_dir(path: Path) -> Path | None:
+    for candidate in (path, path / "saved_model"):
+        if (candidate / "saved_model.pb").is_file():
+            return candidate
+    return None
+
+
+def _from_saved_model(saved: Path, given: Path) -> ExportSource:
+    from sdk.runtime.backends import RuntimeLoadError, SavedModelBackend
+
+    spec_file = next((p / SPEC_FILENAME for p in (saved, saved.parent)
+                      if (p / SPEC_FILENAME).is_file()), None)
+    if spec_file is None:
+        raise ModelSourceError(f"{given}: a SavedModel needs its {SPEC_FILENAME} beside it "
+                               f"(labels and preprocessing cannot be guessed)")
+    try:
+        spec = DetectorSpec.load(spec_file)
+        backend = SavedModelBackend(saved, spec)
+    except (SpecError, RuntimeLoadError) as exc:
+        raise ModelSourceError(str(exc)) from exc
+    spec = spec.with_provenance(source=str(given))
+    return ExportSource(source_name(given), _clean(spec), saved, backend.run)
+
+
+def _from_detector(model: str | Path) -> ExportSource:
+    from sdk.anchors import generate_anchors
+    from sdk.evaluate import keras_raw_fn
+    from sdk.models import build_inference_model
+    from sdk.models.io import ModelNotFoundError, load_detector, weights_sha256
+
+    try:
+        net, cfg, model_dir = load_detector(model)
+    except ModelNotFoundError as exc:
+        raise ModelSourceError(str(exc)) from exc
+    inference = build_inference_model(net, cfg)
+    staging = Path(tempfile.mkdtemp(prefix="sdk-export-"))
+    try:
+        saved = stage_saved_model(inference, cfg.input_size, staging / "saved_model")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    spec = DetectorSpec(
+        input=cfg.input_spec, labels=cfg.labels, nms=cfg.nms,
+        outputs=OutputSpec(num_anchors=len(generate_anchors(cfg.levels, cfg.input_size))),
+        provenance={"architecture": cfg.arch, "source": str(model),
+                    "source_weights_sha256": weights_sha256(model_dir)})
+    return ExportSource(source_name(model), spec, saved, keras_raw_fn(inference), staging)
+
+
+def _clean(spec: DetectorSpec) -> DetectorSpec:
+    """Drop the per-artifact fields of a spec read from a previous export."""
+    keep = ("architecture", "source", "source_weights_sha256")
+    return DetectorSpec(input=spec.input, labels=spec.labels, outputs=spec.outputs, nms=spec.nms,
+                        provenance={k: v for k, v in spec.provenance.items() if k in keep})
+
+
+def stage_saved_model(inference_model: Any, input_size: tuple[int, int], out: Path) -> Path:
+    """Trace once, freeze the weights into constants and save a serving-only SavedModel.
+
+    Freezing makes the save about 3x faster than ``model.export`` (no per-variable
+    tracking) and gives every converter the same constant graph.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    h, w = input_size
+    signature = [tf.TensorSpec([None, h, w, 3], tf.float32, name="images")]
+    traced = tf.function(lambda images: inference_model(images, training=False),
+                         input_signature=signature).get_concrete_function()
+    frozen = convert_variables_to_constants_v2(traced)
+    structure = traced.structured_outputs  # {"boxes": ..., "scores": ...}
+
+    def serve(images):
+        return tf.nest.pack_sequence_as(structure, frozen(images))
+
+    module = tf.Module()
+    module.serve = tf.function(serve, input_signature=signature)
+    tf.saved_model.save(module, str(out),
+                        signatures={SERVING_SIGNATURE: module.serve.get_concrete_function()})
+    return out
+
+
+def export_provenance(fmt: str, quantization: str, calib_sha: str | None,
+                      versions: dict[str, str]) -> dict[str, Any]:
+    """Per-artifact provenance fields added to the source's."""
+    return {"format": fmt, "quantization": quantization, "sdk_version": __version__,
+            "calibration_sha256": calib_sha, "converters": versions,
+            "export_date": datetime.now(UTC).isoformat(timespec="seconds")}

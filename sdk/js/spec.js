@@ -1,0 +1,57 @@
+// detector.json in the browser: a port of the checks and defaults of sdk/spec.py (the one
+// contract every runtime reads; nothing about labels, sizes or outputs is hard-coded here).
+
+export const SCHEMA_VERSION = 1;
+
+const INPUT_DEFAULTS = {
+  resize: "letterbox", pad_value: 114, channel_order: "RGB", layout: "NHWC",
+  mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], dtype: "float32", name: "images",
+};
+const OUTPUT_DEFAULTS = { boxes: "boxes", scores: "scores", box_layout: "xyxy", num_anchors: 0 };
+const NMS_DEFAULTS = {
+  iou_threshold: 0.5, score_threshold: 0.3, max_detections: 100, class_agnostic: false,
+  pre_nms_top_k: 1000,
+};
+
+/** Throw an Error naming the source and the field (same wording as the Python SpecError). */
+function check(cond, source, field, msg) {
+  if (!cond) throw new Error(`${source}: field '${field}' ${msg}`);
+}
+
+/**
+ * Validate a parsed detector.json and fill its defaults.
+ * @param {object} data the parsed JSON.
+ * @param {string} source where it came from, for messages.
+ * @returns {{input: object, outputs: object, nms: object, labels: string[]}}
+ */
+export function parseSpec(data, source) {
+  check(data !== null && typeof data === "object", source, "<root>", "must be a JSON object");
+  if (data.schema_version !== SCHEMA_VERSION) {
+    throw new Error(`${source}: unsupported schema_version ${JSON.stringify(data.schema_version)}` +
+      ` (this runtime reads version ${SCHEMA_VERSION})`);
+  }
+  const input = { ...INPUT_DEFAULTS, ...data.input };
+  const size = input.size;
+  check(Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v > 0),
+    source, "input.size", "must be [height, width] positive integers");
+  check(["letterbox", "stretch"].includes(input.resize), source, "input.resize",
+    "must be letterbox|stretch");
+  check(input.dtype === "float32", source, "input.dtype",
+    `is ${input.dtype}: TF.js graph models take float32 input (integer inputs are for TFLite)`);
+  check(["RGB", "BGR"].includes(input.channel_order), source, "input.channel_order",
+    "must be RGB|BGR");
+  check(input.mean.length === 3 && input.std.length === 3 && input.std.every((s) => s > 0),
+    source, "input.mean/std", "need 3 values, std positive");
+  const labels = data.labels;
+  check(Array.isArray(labels) && labels.length > 0 && labels.every((l) => typeof l === "string" && l),
+    source, "labels", "must be a non-empty list of non-empty strings");
+  const outputs = { ...OUTPUT_DEFAULTS, ...data.outputs };
+  check(outputs.box_layout === "xyxy", source, "outputs.box_layout", "must be xyxy");
+  const nms = { ...NMS_DEFAULTS, ...data.nms };
+  check(nms.iou_threshold >= 0 && nms.iou_threshold <= 1, source, "nms.iou_threshold",
+    "must be in [0, 1]");
+  check(nms.score_threshold >= 0 && nms.score_threshold <= 1, source, "nms.score_threshold",
+    "must be in [0, 1]");
+  check(nms.max_detections > 0, source, "nms.max_detections", "must be positive");
+  return { input, outputs, nms, labels, provenance: data.provenance ?? {} };
+}

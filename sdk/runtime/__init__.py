@@ -1,0 +1,13 @@
+"""Run exported detectors with one small API: ``sdk.load(path).detect(image)``.
+
+Needs only numpy, pillow and LiteRT (``ai-edge-litert``); TensorFlow is used for SavedModels
+when installed. The browser twin of this package is ``sdk/js/detector.js``.
+"""
+
+from __future__ import annotations
+
+from sdk.runtime.contract import RuntimeLoadError
+from sdk.runtime.detection import Detection, Detections, StageTimings
+from sdk.runtime.detector import Detector, load
+
+__all__ = ["Detection", "Detections", "Detector", "RuntimeLoadError", "StageTimings", "load"]

@@ -1,0 +1,95 @@
+"""``load(path).detect(image)``: the one Python runtime API, driven only by ``detector.json``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from sdk.postprocess import postprocess
+from sdk.preprocess import preprocess, unletterbox_boxes
+from sdk.runtime.backends import Backend, open_backend
+from sdk.runtime.detection import Detection, Detections, StageTimings
+from sdk.runtime.images import to_rgb
+from sdk.runtime.locate import SpecSource, locate
+from sdk.spec import DetectorSpec
+
+
+def _ms(start: float, end: float) -> float:
+    return (end - start) * 1000.0
+
+
+class Detector:
+    """An exported detector ready to run.
+
+    Every call records its per-stage times in :attr:`last_timings` (ms), so benchmarks
+    can read preprocess, inference, readback and postprocess separately.
+
+    Attributes:
+        spec: The ``detector.json`` the model was checked against.
+        backend: The inference engine (``backend.name`` says which).
+        source: The model file or folder.
+        last_timings: Stage times of the last ``detect``/``detect_arrays`` call.
+    """
+
+    def __init__(self, backend: Backend, spec: DetectorSpec, source: Path):
+        self.backend, self.spec, self.source = backend, spec, source
+        self.last_timings: StageTimings | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.spec.labels
+
+    def __repr__(self) -> str:
+        h, w = self.spec.input.size
+        return (f"Detector({self.source}, backend={self.backend.name}, input={h}x{w} "
+                f"{self.spec.input.dtype}, labels={len(self.labels)})")
+
+    def detect(self, image: Any, score_threshold: float | None = None,
+               iou_threshold: float | None = None,
+               max_detections: int | None = None) -> list[Detection]:
+        """Detect objects in ``image`` (path, PIL image or HxWx3 uint8 RGB array).
+
+        Thresholds default to the spec's ``nms`` section. Returns detections best first,
+        boxes in pixels of the original image.
+        """
+        found = self.detect_arrays(image, score_threshold, iou_threshold, max_detections)
+        return found.to_list(self.labels)
+
+    def detect_arrays(self, image: Any, score_threshold: float | None = None,
+                      iou_threshold: float | None = None,
+                      max_detections: int | None = None) -> Detections:
+        """Like :meth:`detect` but returns arrays (no per-detection Python objects)."""
+        t0 = time.perf_counter()
+        inputs, geometry = preprocess(to_rgb(image), self.spec.input)
+        t1 = time.perf_counter()
+        self.backend.invoke(inputs)
+        t2 = time.perf_counter()
+        boxes, scores = self.backend.read()
+        t3 = time.perf_counter()
+        raw = postprocess(boxes[0], scores[0], self.spec.nms, score_threshold, iou_threshold,
+                          max_detections)
+        found = Detections(unletterbox_boxes(raw.boxes, geometry), raw.scores, raw.classes)
+        t4 = time.perf_counter()
+        self.last_timings = StageTimings(_ms(t0, t1), _ms(t1, t2), _ms(t2, t3), _ms(t3, t4))
+        return found
+
+
+def load(path: str | Path, num_threads: int | None = None,
+         spec: SpecSource = None) -> Detector:
+    """Load an exported detector.
+
+    Args:
+        path: An export folder (``detector.json`` + ``.tflite`` or SavedModel), a ``.tflite``
+            file (spec beside it or embedded), or a SavedModel folder (needs TensorFlow).
+        num_threads: CPU threads for LiteRT (default: all cores).
+        spec: A :class:`DetectorSpec` or ``detector.json`` path to use instead of the one
+            found next to the model (bring-your-own models).
+
+    Raises:
+        RuntimeLoadError: missing/corrupt model, tensors that do not match the spec, or a
+            format Python does not run (TF.js, CoreML).
+        SpecError: missing or invalid ``detector.json`` (e.g. unsupported schema_version).
+    """
+    model, detector_spec = locate(path, spec)
+    return Detector(open_backend(model, detector_spec, num_threads), detector_spec, model)

@@ -1,0 +1,96 @@
+"""Find the model and its ``detector.json`` from whatever path the user passes to ``load``."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from sdk.runtime.contract import RuntimeLoadError
+from sdk.spec import SPEC_FILENAME, DetectorSpec, SpecError
+
+TFJS_HINT = ("TF.js graph models run in the browser runtime (sdk/js/detector.js, see the "
+             "README 'Browser runtime'); in Python, load the .tflite or SavedModel export")
+COREML_HINT = "CoreML models run on Apple devices; in Python, load the .tflite export"
+SpecSource = DetectorSpec | str | Path | None
+
+
+def locate(path: str | Path, spec: SpecSource = None) -> tuple[Path, DetectorSpec]:
+    """Return ``(model, spec)`` for a folder, a ``.tflite`` file, a SavedModel folder or a
+    ``detector.json`` path; ``spec`` overrides the detector.json found next to the model.
+
+    Raises:
+        RuntimeLoadError: nothing runnable at ``path`` (with a hint for TF.js/CoreML).
+        SpecError: no ``detector.json``, or an invalid one.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RuntimeLoadError(f"{path}: no such file or folder")
+    if path.is_file() and path.name == SPEC_FILENAME:
+        path = path.parent
+    model = _model_in_folder(path) if path.is_dir() else _model_file(path)
+    return model, _spec_for(model, spec)
+
+
+def _model_file(path: Path) -> Path:
+    if path.suffix == ".tflite":
+        return path
+    if path.suffix == ".json":
+        raise RuntimeLoadError(f"{path}: {TFJS_HINT}")
+    if path.suffix in (".mlmodel", ".mlpackage"):
+        raise RuntimeLoadError(f"{path}: {COREML_HINT}")
+    raise RuntimeLoadError(f"{path}: unsupported model file (expected .tflite, a SavedModel "
+                           f"folder or an export folder with {SPEC_FILENAME})")
+
+
+def _model_in_folder(folder: Path) -> Path:
+    if folder.suffix == ".mlpackage":
+        raise RuntimeLoadError(f"{folder}: {COREML_HINT}")
+    tflites = sorted(folder.glob("*.tflite"))
+    if len(tflites) > 1:
+        names = ", ".join(p.name for p in tflites)
+        raise RuntimeLoadError(f"{folder}: several models ({names}); pass the one to load")
+    if tflites:  # preferred over a SavedModel beside it: it needs no TensorFlow
+        return tflites[0]
+    if (folder / "saved_model.pb").is_file():
+        return folder
+    if (folder / "model.json").is_file():
+        raise RuntimeLoadError(f"{folder}: {TFJS_HINT}")
+    raise RuntimeLoadError(f"{folder}: no model found (expected a .tflite file or a "
+                           f"SavedModel's saved_model.pb)")
+
+
+def _spec_for(model: Path, spec: SpecSource) -> DetectorSpec:
+    if isinstance(spec, DetectorSpec):
+        return spec
+    if spec is not None:
+        return DetectorSpec.load(spec)
+    folder = model if model.is_dir() else model.parent
+    if (folder / SPEC_FILENAME).is_file():
+        return DetectorSpec.load(folder)
+    embedded = embedded_spec(model) if model.is_file() else None
+    if embedded is None:
+        raise SpecError(f"{folder / SPEC_FILENAME}: file not found, and none is embedded in "
+                        f"{model.name}; every export has one (for your own model write one, "
+                        f"see the README 'Bring your own detector', or pass spec=)")
+    return embedded
+
+
+def embedded_spec(model: Path) -> DetectorSpec | None:
+    """The ``detector.json`` packed inside a ``.tflite``, if any.
+
+    TFLite metadata stores associated files as a zip archive appended to the flatbuffer,
+    so the stdlib zip reader finds them without the flatbuffer schema.
+    """
+    if not zipfile.is_zipfile(model):
+        return None
+    with zipfile.ZipFile(model) as archive:
+        if SPEC_FILENAME not in archive.namelist():
+            return None
+        raw = archive.read(SPEC_FILENAME)
+    source = f"{model}!{SPEC_FILENAME}"
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{source}: not valid JSON ({exc.msg})") from exc
+    return DetectorSpec.from_dict(data, source)

@@ -1,0 +1,65 @@
+"""The TensorFlow backend: a SavedModel (the fp32 reference export). Needs TensorFlow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sdk.runtime.contract import RuntimeLoadError, check_input, check_outputs, missing_outputs
+from sdk.spec import DetectorSpec
+
+
+class SavedModelBackend:
+    """A SavedModel's ``serving_default`` signature.
+
+    Args:
+        path: The SavedModel folder.
+        spec: Its ``detector.json``; the signature is checked against it here.
+        num_threads: Ignored: TensorFlow's thread pools are process-wide and fixed once
+            TensorFlow has started.
+
+    Raises:
+        RuntimeLoadError: TensorFlow missing, unreadable SavedModel, or signature mismatch.
+    """
+
+    def __init__(self, path: Path, spec: DetectorSpec, num_threads: int | None = None):
+        try:
+            import tensorflow as tf
+        except ImportError as exc:
+            raise RuntimeLoadError(f"{path}: a SavedModel needs TensorFlow (pip install "
+                                   f"'ondevice-detect-sdk[export]'), or load the .tflite "
+                                   f"export with LiteRT") from exc
+        self.name, self.library, self._tf = "savedmodel/tensorflow", "tensorflow", tf
+        self._outputs: dict = {}
+        try:
+            self.fn = tf.saved_model.load(str(path)).signatures["serving_default"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise RuntimeLoadError(f"{path}: cannot load SavedModel ({exc})") from exc
+        self._bind(str(path), spec)
+
+    def _bind(self, source: str, spec: DetectorSpec) -> None:
+        inputs = self.fn.structured_input_signature[1]
+        if len(inputs) != 1:
+            raise RuntimeLoadError(f"{source}: expected one input, found {sorted(inputs)}")
+        self.input_name, arg = next(iter(inputs.items()))
+        check_input(source, spec, [1, *arg.shape[1:]], arg.dtype.as_numpy_dtype)
+        outs = self.fn.structured_outputs
+        missing_outputs(source, spec, list(outs))
+        self.names = (spec.outputs.boxes, spec.outputs.scores)
+        check_outputs(source, spec, [1, *outs[self.names[0]].shape[1:]],
+                      [1, *outs[self.names[1]].shape[1:]])
+
+    def invoke(self, inputs: np.ndarray) -> None:
+        """Run the signature on a [1, H, W, 3] input."""
+        self._outputs = self.fn(**{self.input_name: self._tf.constant(inputs)})
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """The outputs of the last :meth:`invoke` as numpy: (boxes, scores) float32."""
+        return tuple(self._outputs[n].numpy().astype(np.float32, copy=False)
+                     for n in self.names)  # type: ignore[return-value]
+
+    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[1, H, W, 3] input -> (boxes [1, N, 4], scores [1, N, C]) float32."""
+        self.invoke(inputs)
+        return self.read()

@@ -1,0 +1,170 @@
+"""Golden JSON for the JavaScript ports, produced by the Python reference.
+
+``sdk/js/postprocess.js`` and ``sdk/js/preprocess.js``/``image.js`` port ``sdk/postprocess.py``
+and ``sdk/preprocess.py``; the Node tests in this folder run the ports on the inputs stored
+here and compare with the Python results. Run ``python tests/js/make_golden.py`` after
+changing the Python reference; ``test_js_golden.py`` fails while the committed file is stale.
+
+Raw tensors are stored as base64 little-endian float32/uint8 so both sides read the exact
+same numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk.postprocess import postprocess
+from sdk.preprocess import fit, preprocess, unletterbox_boxes
+from sdk.spec import InputSpec, NmsSpec
+
+GOLDEN = Path(__file__).with_name("golden.json")
+LABELS = ("circle", "square", "triangle")
+
+
+def _b64(array: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype).tobytes()).decode("ascii")
+
+
+def _raw_outputs(rng: np.random.Generator, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes clustered around a few objects (as a detector's are) and noisy scores."""
+    objects = rng.uniform(0.1, 0.9, (8, 2))
+    sizes = rng.uniform(0.05, 0.4, (8, 2))
+    which = rng.integers(0, 8, n)
+    centre = objects[which] + rng.normal(0, 0.03, (n, 2))
+    half = sizes[which] * rng.uniform(0.7, 1.3, (n, 2)) / 2
+    boxes = np.concatenate([centre - half, centre + half], 1).astype(np.float32)
+    scores = rng.uniform(0, 1, (n, c)) ** 3
+    scores[np.arange(n), rng.integers(0, c, n)] += 0.4 * rng.uniform(0, 1, n)
+    return boxes, np.clip(scores, 0, 1).astype(np.float32)
+
+
+def _nms_dict(spec: NmsSpec) -> dict[str, Any]:
+    return asdict(spec)
+
+
+def _postprocess_case(name: str, boxes: np.ndarray, scores: np.ndarray, spec: NmsSpec,
+                      **overrides: Any) -> dict[str, Any]:
+    keys = {"scoreThreshold": "score_threshold", "iouThreshold": "iou_threshold",
+            "maxDetections": "max_detections"}
+    out = postprocess(boxes, scores, spec, **{keys[k]: v for k, v in overrides.items()})
+    return {
+        "name": name, "numClasses": scores.shape[1], "nms": _nms_dict(spec),
+        "overrides": overrides, "boxes": _b64(boxes, "<f4"), "scores": _b64(scores, "<f4"),
+        "expected": {"boxes": out.boxes.tolist(), "scores": out.scores.tolist(),
+                     "classes": out.classes.tolist()},
+    }
+
+
+def postprocess_cases() -> list[dict[str, Any]]:
+    """Threshold, ordering, ties, top-k, class-aware/agnostic NMS and overrides."""
+    rng = np.random.default_rng(0)
+    boxes, scores = _raw_outputs(rng, 250, 3)
+    tied = (np.round(scores * 4) / 4).astype(np.float32)  # many equal scores
+    exact = scores.copy()
+    exact[::7, 0] = np.float32(0.3)  # exactly the threshold: must not pass
+    return [
+        _postprocess_case("class_aware", boxes, scores, NmsSpec()),
+        _postprocess_case("class_agnostic", boxes, scores, NmsSpec(class_agnostic=True)),
+        _postprocess_case("ties_top_k", boxes, tied, NmsSpec(pre_nms_top_k=37, iou_threshold=0.45)),
+        _postprocess_case("overrides", boxes, scores, NmsSpec(), scoreThreshold=0.2,
+                          iouThreshold=0.6, maxDetections=5),
+        _postprocess_case("threshold_is_strict", boxes, exact, NmsSpec(score_threshold=0.3)),
+        _postprocess_case("iou_zero", boxes, scores, NmsSpec(iou_threshold=0.0)),
+        _postprocess_case("nothing", boxes, scores * 0.1, NmsSpec()),
+        _postprocess_case("many_kept", boxes, scores, NmsSpec(max_detections=200),
+                          scoreThreshold=0.05, iouThreshold=0.9),
+    ]
+
+
+def _half_rounding_sizes(in_h: int, in_w: int) -> list[tuple[int, int]]:
+    """Image sizes whose letterboxed side is exactly x.5 (Python rounds half to even)."""
+    found = []
+    for w in range(20, 400, 7):
+        for h in range(20, 400, 11):
+            scale = min(in_w / w, in_h / h)
+            if (w * scale) % 1 == 0.5 or (h * scale) % 1 == 0.5:
+                found.append((w, h))
+    return found[:6]
+
+
+def _input_dict(spec: InputSpec) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(spec)))
+
+
+def letterbox_cases() -> list[dict[str, Any]]:
+    """fit() geometry and the box inverse for letterbox and stretch."""
+    rng = np.random.default_rng(1)
+    sizes = [(640, 427), (427, 640), (96, 96), (33, 250), *_half_rounding_sizes(96, 128)]
+    cases = []
+    for resize in ("letterbox", "stretch"):
+        spec = InputSpec(size=(96, 128), resize=resize)
+        for w, h in sizes:
+            box = fit(w, h, spec)
+            norm = rng.uniform(-0.1, 1.1, (5, 4)).astype(np.float32)
+            cases.append({"image": [w, h], "input": _input_dict(spec),
+                          "expected": {"scaleX": box.scale_x, "scaleY": box.scale_y,
+                                       "padX": box.pad_x, "padY": box.pad_y},
+                          "boxes": norm.tolist(),
+                          "pixels": unletterbox_boxes(norm, box).tolist()})
+    return cases
+
+
+def resize_cases() -> list[dict[str, Any]]:
+    """Image -> model input through Pillow (downscale, upscale, stretch, BGR, mean/std)."""
+    rng = np.random.default_rng(2)
+    specs = [((37, 23), InputSpec(size=(16, 16))),
+             ((10, 7), InputSpec(size=(32, 32), pad_value=0)),
+             ((90, 70), InputSpec(size=(24, 32))),
+             ((64, 48), InputSpec(size=(20, 30), resize="stretch", channel_order="BGR",
+                                  mean=(123.7, 116.3, 103.5), std=(58.4, 57.1, 57.4)))]
+    cases = []
+    for (w, h), spec in specs:
+        image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        x, _ = preprocess(image, spec)
+        cases.append({"image": _b64(image, "u1"), "width": w, "height": h,
+                      "input": _input_dict(spec), "expected": _b64(x, "<f4")})
+    return cases
+
+
+def pipeline_cases() -> list[dict[str, Any]]:
+    """Raw outputs of one image -> detections in original pixels, as Detector.detect does."""
+    rng = np.random.default_rng(3)
+    boxes, scores = _raw_outputs(rng, 300, len(LABELS))
+    cases = []
+    for (w, h), spec in (((640, 427), InputSpec(size=(96, 96))),
+                         ((300, 500), InputSpec(size=(96, 96), resize="stretch"))):
+        raw = postprocess(boxes, scores, NmsSpec())
+        pixels = unletterbox_boxes(raw.boxes, fit(w, h, spec))
+        cases.append({
+            "image": [w, h], "input": _input_dict(spec), "labels": list(LABELS),
+            "nms": _nms_dict(NmsSpec()), "boxes": _b64(boxes, "<f4"),
+            "scores": _b64(scores, "<f4"),
+            "expected": [{"bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]),
+                                   float(b[3] - b[1])],
+                          "label": LABELS[c], "score": float(s), "classId": int(c)}
+                         for b, s, c in zip(pixels, raw.scores, raw.classes, strict=True)],
+        })
+    return cases
+
+
+def golden() -> dict[str, Any]:
+    """Everything the Node tests compare against."""
+    return {"postprocess": postprocess_cases(), "letterbox": letterbox_cases(),
+            "resize": resize_cases(), "pipeline": pipeline_cases()}
+
+
+def render() -> str:
+    # One case per line: compact, yet a diff still points at the case that changed.
+    return json.dumps(golden(), separators=(",", ":")).replace('},{"', '},\n{"') + "\n"
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(render(), encoding="utf-8")
+    sys.stdout.write(f"wrote {GOLDEN}\n")

@@ -1,0 +1,34 @@
+// sdk/js/preprocess.js (geometry, box inverse, Pillow taps) against the Python reference.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { fit, resampleCoefficients, roundHalfEven, unletterboxBox } from "../../sdk/js/preprocess.js";
+import { golden, maxAbsDiff } from "./golden.mjs";
+
+test("roundHalfEven rounds like Python's round()", () => {
+  assert.deepEqual([0.5, 1.5, 2.5, 2.4999, 2.5001, 7].map(roundHalfEven), [0, 2, 2, 2, 3, 7]);
+});
+
+for (const c of golden.letterbox) {
+  test(`fit + unletterbox: ${c.input.resize} ${c.image.join("x")}`, () => {
+    const g = fit(c.image[0], c.image[1], c.input);
+    const { scaleX, scaleY, padX, padY } = g;
+    assert.deepEqual({ scaleX, scaleY, padX, padY }, c.expected);
+    const pixels = c.boxes.map((b) => unletterboxBox(b, g));
+    assert.ok(maxAbsDiff(pixels.flat(), c.pixels.flat()) < 1e-3);
+  });
+}
+
+test("resampling taps are normalized and stay inside the image", () => {
+  for (const [from, to] of [[37, 16], [10, 32], [640, 96], [96, 96], [5, 1]]) {
+    const { taps, index, weight } = resampleCoefficients(from, to);
+    for (let o = 0; o < to; o++) {
+      let sum = 0;
+      for (let k = 0; k < taps; k++) {
+        sum += weight[o * taps + k];
+        assert.ok(index[o * taps + k] >= 0 && index[o * taps + k] < from);
+      }
+      assert.ok(Math.abs(sum - 1) < 1e-6, `${from}->${to} output ${o}: ${sum}`);
+    }
+  }
+});

@@ -1,0 +1,52 @@
+"""Runtime fixtures: one confident tiny Fast detector exported as SavedModel, TFLite, TF.js.
+
+Built once per session (~30 s, needs TensorFlow and tensorflowjs); see ``models.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdk.spec import DetectorSpec
+
+
+@dataclass(frozen=True)
+class Exports:
+    """Folders of the same model in three formats, each with its ``detector.json``."""
+
+    savedmodel: Path
+    tflite: Path
+    tfjs: Path
+
+    @property
+    def spec(self) -> DetectorSpec:
+        return DetectorSpec.load(self.tflite)
+
+
+@pytest.fixture(scope="session")
+def probe_images(tiny_data: Path) -> list[Path]:
+    """The tiny dataset's test images (shapes on real photos, ~500x400 JPEG)."""
+    return sorted((tiny_data / "test").glob("*.jpg"))
+
+
+@pytest.fixture(scope="session")
+def exports(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path,
+            tiny_data: Path) -> Exports:
+    """The confident tiny Fast detector exported three ways (fp32)."""
+    from sdk.data import load_dataset, load_image
+    from sdk.models.config import DetectorConfig
+    from sdk.preprocess import preprocess
+    from tests.runtime import models
+
+    spec = DetectorConfig.load(tiny_fast / "config.json").input_spec
+    calibration = np.concatenate([preprocess(load_image(s.image_path), spec)[0]
+                                  for s in load_dataset(tiny_data, "train").samples])
+    model, cfg = models.confident_fast(tiny_fast, calibration)
+    root = tmp_path_factory.mktemp("exports")
+    saved = models.export_savedmodel(model, cfg, root / "savedmodel")
+    return Exports(saved, models.export_tflite(saved, root / "tflite"),
+                   models.export_tfjs(saved, root / "tfjs"))

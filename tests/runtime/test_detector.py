@@ -1,0 +1,87 @@
+"""``sdk.load(...).detect(...)`` on real exports: inputs, outputs, timings, formats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import sdk
+from sdk.bench.protocol import STAGES
+from sdk.runtime import Detection, RuntimeLoadError, StageTimings
+from tests.runtime.matching import parity_problems
+
+pytestmark = pytest.mark.slow
+
+
+def _triples(detections: list[Detection]) -> list[tuple[str, float, tuple]]:
+    return [(d.label, d.score, d.box) for d in detections]
+
+
+def test_detect_returns_labelled_pixel_boxes_best_first(exports, probe_images):
+    det = sdk.load(exports.tflite)
+    image = np.asarray(Image.open(probe_images[0]).convert("RGB"))
+    found = det.detect(image)
+    assert found, "the test model is tuned to detect something"
+    h, w = image.shape[:2]
+    for d in found:
+        x1, y1, x2, y2 = d.box
+        assert 0 <= x1 <= x2 <= w and 0 <= y1 <= y2 <= h
+        assert d.label == det.spec.labels[d.class_id]
+        assert d.score > det.spec.nms.score_threshold
+    assert [d.score for d in found] == sorted((d.score for d in found), reverse=True)
+    assert det.backend.name == "tflite/ai_edge_litert"
+
+
+def test_path_pil_and_array_inputs_agree(exports, probe_images):
+    det = sdk.load(exports.tflite)
+    pil = Image.open(probe_images[1]).convert("RGB")
+    by_path = det.detect(probe_images[1])
+    assert det.detect(pil) == by_path
+    assert det.detect(np.asarray(pil)) == by_path
+    assert det.detect(str(probe_images[1])) == by_path
+
+
+def test_call_overrides_thresholds(exports, probe_images):
+    det = sdk.load(exports.tflite)
+    default = det.detect(probe_images[1])
+    assert len(det.detect(probe_images[1], max_detections=2)) == min(2, len(default))
+    strict = det.detect(probe_images[1], score_threshold=0.6)
+    assert all(d.score > 0.6 for d in strict) and len(strict) <= len(default)
+    loose = det.detect(probe_images[1], score_threshold=0.1, iou_threshold=0.9)
+    assert len(loose) >= len(default)
+
+
+def test_every_call_records_stage_timings(exports, probe_images):
+    det = sdk.load(exports.tflite, num_threads=1)
+    assert det.last_timings is None
+    det.detect_arrays(probe_images[0])
+    timings = det.last_timings
+    assert isinstance(timings, StageTimings)
+    assert tuple(timings.to_dict()) == STAGES  # same names as the device benchmark protocol
+    assert all(v >= 0 for v in timings.to_dict().values()) and timings.inference > 0
+    assert timings.total == pytest.approx(sum(timings.to_dict().values()))
+
+
+def test_tflite_and_savedmodel_give_the_same_detections(exports, probe_images):
+    lite, saved = sdk.load(exports.tflite), sdk.load(exports.savedmodel)
+    assert saved.backend.name == "savedmodel/tensorflow"
+    for image in probe_images:
+        assert not parity_problems(_triples(saved.detect(image)), _triples(lite.detect(image)))
+
+
+def test_load_accepts_folder_file_and_spec_path(exports, probe_images):
+    reference = sdk.load(exports.tflite).detect(probe_images[0])
+    for path in (exports.tflite / "model.tflite", exports.tflite / "detector.json"):
+        assert sdk.load(path).detect(probe_images[0]) == reference
+
+
+@pytest.mark.parametrize("name", ["", "model.json"])
+def test_tfjs_model_points_to_the_browser_runtime(exports, name):
+    with pytest.raises(RuntimeLoadError, match="browser runtime"):
+        sdk.load(exports.tfjs / name)
+
+
+def test_repr_names_backend_and_input(exports):
+    text = repr(sdk.load(exports.tflite))
+    assert "tflite/ai_edge_litert" in text and "96x96 float32" in text

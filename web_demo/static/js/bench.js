@@ -1,0 +1,166 @@
+// The standardized device benchmark in the browser (sdk/bench/protocol.py, DESIGN.md s6):
+// load, first inference, warm-up and the measured loop are timed separately, each loop is
+// bounded by count and time, latencies become p50/p90/p99/min/max/mean with FPS = 1000/p50,
+// stages are medians, and an accuracy fingerprint on the probe images is compared with the
+// server's fp32 reference. The result is a report matching device_bench/schema.py (v1).
+import { deviceInfo, gpuRenderer, uuid4 } from "./env.js";
+import { compareDetections, fpsFromP50, median, shouldStop, summarize } from "./protocol.js";
+
+const STAGES = ["preprocess", "inference", "readback", "postprocess"];
+
+async function fetchJson(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  return response.ok ? response.json() : null;
+}
+
+async function loadImage(url) {
+  const img = new Image();
+  img.src = url;
+  await img.decode();
+  return img;
+}
+
+/** Remembers whether the page was hidden at any moment between start() and stop(). */
+class VisibilityWatch {
+  start() {
+    this.hidden = document.visibilityState !== "visible";
+    this.listener = () => {
+      if (document.visibilityState !== "visible") this.hidden = true;
+    };
+    document.addEventListener("visibilitychange", this.listener);
+  }
+
+  stop() {
+    document.removeEventListener("visibilitychange", this.listener);
+    return this.hidden;
+  }
+}
+
+/** Run `step(i)` until the bounds say stop; time each run. */
+async function timedLoop(bounds, step) {
+  const latencies = [];
+  const stages = [];
+  const start = performance.now();
+  while (!shouldStop(bounds, latencies.length, (performance.now() - start) / 1000)) {
+    const t = performance.now();
+    const stageTimes = await step(latencies.length);
+    latencies.push(performance.now() - t);
+    if (stageTimes) stages.push(stageTimes);
+  }
+  return { runs: latencies.length, ms: performance.now() - start, latencies, stages };
+}
+
+/** Detections of every probe image as {box: [x1, y1, x2, y2], label, score}. */
+async function detectProbes(detector, images, minScore) {
+  const out = [];
+  for (const img of images) {
+    const dets = await detector.detect(img, { minScore });
+    out.push(dets.map((d) => ({ box: [d.bbox[0], d.bbox[1], d.bbox[0] + d.bbox[2],
+      d.bbox[1] + d.bbox[3]], label: d.label, score: d.score })));
+  }
+  return out;
+}
+
+async function accuracyCheck(detector, probes, reference, protocol) {
+  if (!reference) return { probe_images: 0, matched_fraction: 0, passed: false, max_score_delta: 0 };
+  const measured = await detectProbes(detector, probes, reference.score_threshold);
+  const result = compareDetections(reference.probes.map((p) => p.detections), measured,
+    protocol.accuracy);
+  return { ...result, max_score_delta: Math.min(1, result.max_score_delta) };
+}
+
+const stageMedians = (stages) =>
+  Object.fromEntries(STAGES.map((s) => [s, median(stages.map((t) => t[s] ?? 0))]));
+
+function timingPart(detector, warm, loop, protocol) {
+  const latency = summarize(loop.latencies);
+  return {
+    load_ms: detector.info.loadMs,
+    first_inference_ms: detector.info.warmupMs,
+    warmup_runs: warm.runs,
+    warmup_ms: warm.ms,
+    runs: loop.runs,
+    duration_ms: loop.ms,
+    latency_ms: latency,
+    stages_ms: stageMedians(loop.stages),
+    fps: fpsFromP50(latency.p50),
+    timed: protocol.default_timed,
+  };
+}
+
+function runtimePart(info) {
+  return {
+    name: "tfjs",
+    version: info.tfjsVersion ?? null,
+    backend: info.backend,
+    threads: Number.isInteger(info.threads) ? info.threads : null,
+    simd: typeof info.simd === "boolean" ? info.simd : null,
+    secure_context: window.isSecureContext,
+    cross_origin_isolated: window.crossOriginIsolated,
+    gpu_renderer: gpuRenderer(),
+  };
+}
+
+function modelPart(variant, detector) {
+  return {
+    name: variant.model, format: "tfjs", quantization: variant.quantization,
+    sha256: variant.sha256, input_size: detector.spec.input.size,
+  };
+}
+
+/**
+ * Run the protocol on one variant and build the report.
+ * @param {object} options {variant (from /api/models), backend, deviceName, load(url, opts),
+ *   sampleUrls (probe images when the server has no reference), onProgress(text)}
+ * @returns {Promise<{report: object, detector: object}>} the detector stays loaded for reuse.
+ */
+export async function runBenchmark({ variant, backend, deviceName, load, sampleUrls, onProgress }) {
+  const progress = onProgress ?? (() => {});
+  progress("Fetching the protocol and the reference detections…");
+  const protocol = await fetchJson("/api/v1/protocol");
+  if (!protocol) throw new Error("the server did not send the benchmark protocol");
+  const reference = await fetchJson(`/api/models/${variant.name}/reference`);
+  // Real images, not zeros: the NMS cost depends on how many boxes survive.
+  const urls = reference ? reference.probes.map((p) => p.url) : sampleUrls;
+  const probes = await Promise.all(urls.map(loadImage));
+  const watch = new VisibilityWatch();
+  watch.start();
+  let detector;
+  try {
+    progress(`Loading ${variant.name} (${backend})…`);
+    detector = await load(variant.url, { backend });
+    const step = async (i) => {
+      await detector.detect(probes[i % probes.length]);
+      return detector.lastTimings;
+    };
+    progress("Warming up…");
+    const warm = await timedLoop(protocol.warmup, step);
+    progress("Measuring…");
+    const loop = await timedLoop(protocol.measure, step);
+    progress("Checking accuracy against the fp32 reference…");
+    const accuracy = await accuracyCheck(detector, probes, reference, protocol);
+    const report = buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName,
+      backend, hidden: watch.stop() });
+    return { report, detector };
+  } catch (err) {
+    watch.stop();
+    detector?.dispose();
+    throw err;
+  }
+}
+
+function buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName, backend,
+  hidden }) {
+  return {
+    report_id: uuid4(),
+    protocol_version: protocol.version,
+    created_at: new Date().toISOString(),
+    device: deviceInfo(deviceName),
+    runtime: runtimePart(detector.info),
+    model: modelPart(variant, detector),
+    timing: timingPart(detector, warm, loop, protocol),
+    accuracy,
+    page: { hidden_during_run: hidden },
+    notes: backend === "auto" ? `backend chosen by auto: ${detector.info.backend}` : null,
+  };
+}
