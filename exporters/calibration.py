@@ -64,6 +64,15 @@ def _spread(paths: list[Path], limit: int) -> list[Path]:
     return [paths[i] for i in np.linspace(0, len(paths) - 1, limit).round().astype(int)]
 
 
+def require_folder(root: str | Path) -> Path:
+    """``root`` as a Path; raises CalibrationError when it is not a folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CalibrationError(f"{root}: calibration folder not found (--calib takes a folder "
+                               f"of images or a dataset root)")
+    return root
+
+
 def load_calibration(root: str | Path, spec: InputSpec, limit: int = MAX_IMAGES,
                      ) -> CalibrationSet:
     """Read and preprocess calibration images from ``root`` (folder or dataset).
@@ -71,10 +80,7 @@ def load_calibration(root: str | Path, spec: InputSpec, limit: int = MAX_IMAGES,
     Raises:
         CalibrationError: the folder is missing, holds no image, or an image is unreadable.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise CalibrationError(f"{root}: calibration folder not found (--calib takes a folder "
-                               f"of images or a dataset root)")
+    root = require_folder(root)
     paths = _spread(_image_paths(root), limit)
     if not paths:
         raise CalibrationError(f"{root}: no images found for calibration (looked for "

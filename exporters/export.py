@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exporters.calibration import CalibrationSet, load_calibration
+from exporters.calibration import CalibrationSet, load_calibration, require_folder
 from exporters.errors import OutputExistsError, ParityError, RunnerUnavailableError
 from exporters.formats.base import ExportFormat, Runner
 from exporters.parity import Budget, ParityReport, check_parity, probe_inputs
@@ -147,6 +147,62 @@ def _finish(fmt: ExportFormat, tmp: Path, dest: Path, attempt: _Attempt,
     return spec, checks
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """The cheap, checked part of an export: handler, quantization and destination."""
+
+    handler: ExportFormat
+    quantization: str
+    dest: Path
+
+
+def prepare(model: str | Path | ExportSource, fmt: str, quantization: str | None = None,
+            out_root: str | Path = DEFAULT_OUT, calib: Any = None, data: Any = None,
+            force: bool = False, options: Mapping[str, Any] | None = None) -> ExportPlan:
+    """Check format, quantization, options, calibration and destination before any work."""
+    handler = get_format(fmt)(**(options or {}))
+    quantization = quantization or handler.default_quantization
+    handler.check_args(quantization, calib if calib is not None else data)
+    if quantization in handler.calibrated and isinstance(calib, str | Path):
+        require_folder(calib)  # fail now, not after loading the model
+    name = model.name if isinstance(model, ExportSource) else source_name(model)
+    dest = Path(out_root) / f"{name}-{fmt}-{quantization}"
+    if dest.exists() and (dest.is_file() or any(dest.iterdir())) and not force:
+        raise OutputExistsError(f"{dest} already exists: pass --force to overwrite it")
+    return ExportPlan(handler, quantization, dest)
+
+
+def _latency(attempt: _Attempt, probes: ProbeSet, runs: int) -> list[float]:
+    if attempt.runner is None or not runs:
+        return []
+    inputs = probe_inputs(probes, attempt.spec)[:1]  # a real image, not zeros
+    return attempt.runner.latency(inputs, runs, LATENCY_WARMUP)
+
+
+def _build(plan: ExportPlan, source: ExportSource, calib: Any, data: Any,
+           eval_set: Dataset | None, probes: ProbeSet, allow_degraded: bool,
+           budgets: Mapping[str, Budget], latency_runs: int) -> ExportResult:
+    """Convert, gate, finish; the folder appears at ``plan.dest`` only if all succeeds."""
+    handler, started = plan.handler, time.perf_counter()
+    calib_set = _calibration(handler, plan.quantization, calib, data, source.spec)
+    with atomic_dir(plan.dest, overwrite=True) as tmp:
+        attempt, notes = _attempts(handler, source, tmp, plan.quantization, calib_set, probes,
+                                   eval_set, budgets)
+        report = attempt.report
+        if report.verdict == "fail" and not allow_degraded:
+            raise ParityError(f"{plan.dest.name}: parity gate failed: "
+                              f"{'; '.join(report.reasons)}", report)
+        latency = _latency(attempt, probes, latency_runs)
+        spec, checks = _finish(handler, tmp, plan.dest, attempt, latency, notes)
+    artifact = plan.dest / attempt.artifact.relative_to(tmp)
+    return ExportResult(
+        handler.name, plan.quantization, attempt.variant,
+        {"pass": "ok", "skipped": "unchecked"}.get(report.verdict, "degraded"), plan.dest,
+        artifact, spec, report, handler.artifact_size(artifact),
+        time.perf_counter() - started, latency,
+        attempt.runner.description if attempt.runner else "", checks, notes)
+
+
 def export(model: str | Path | ExportSource, fmt: str, quantization: str | None = None,
            out_root: str | Path = DEFAULT_OUT, calib: str | Path | CalibrationSet | None = None,
            data: str | Path | Dataset | None = None, force: bool = False,
@@ -155,6 +211,11 @@ def export(model: str | Path | ExportSource, fmt: str, quantization: str | None 
            probes: ProbeSet | None = None, latency_runs: int = 0) -> ExportResult:
     """Export ``model`` to ``fmt`` into ``out_root/<model>-<fmt>-<quantization>/``.
 
+    ``model`` is ``fast``, ``accurate``, a ``sdk train`` folder, a SavedModel export, or an
+    already opened :class:`ExportSource` (shared by several exports). ``data`` is a dataset
+    root (its ``split`` is the evaluation split; its train split calibrates when ``calib``
+    is not given). ``budgets`` overrides :data:`exporters.parity.DEFAULT_BUDGETS` per class.
+
     Raises:
         ExportError: a typed subclass for every user-fixable failure (unknown format, bad
             quantization, missing calibration, existing output, converter failure) and
@@ -162,33 +223,10 @@ def export(model: str | Path | ExportSource, fmt: str, quantization: str | None 
     """
     from exporters.parity import DEFAULT_BUDGETS
 
-    started = time.perf_counter()
-    handler = get_format(fmt)(**(options or {}))
-    quantization = quantization or handler.default_quantization
-    handler.check_args(quantization, calib if calib is not None else data)
-    name = model.name if isinstance(model, ExportSource) else source_name(model)
-    dest = Path(out_root) / f"{name}-{fmt}-{quantization}"
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise OutputExistsError(f"{dest} already exists: pass --force to overwrite it")
+    plan = prepare(model, fmt, quantization, out_root, calib, data, force, options)
     eval_set = _resolve_dataset(data, split)
     with contextlib.ExitStack() as stack:
         source = model if isinstance(model, ExportSource) else stack.enter_context(
             open_source(model))
-        calib_set = _calibration(handler, quantization, calib, data, source.spec)
-        probes = probes or probe_set(eval_set)
-        with atomic_dir(dest, overwrite=force) as tmp:
-            attempt, notes = _attempts(handler, source, tmp, quantization, calib_set, probes,
-                                       eval_set, {**DEFAULT_BUDGETS, **(budgets or {})})
-            if attempt.report.verdict == "fail" and not allow_degraded:
-                raise ParityError(f"{dest.name}: parity gate failed: "
-                                  f"{'; '.join(attempt.report.reasons)}", attempt.report)
-            latency = (attempt.runner.latency(probe_inputs(probes, attempt.spec)[:1],
-                                              latency_runs, LATENCY_WARMUP)
-                       if attempt.runner is not None and latency_runs else [])
-            spec, checks = _finish(handler, tmp, dest, attempt, latency, notes)
-    status = {"pass": "ok", "skipped": "unchecked"}.get(attempt.report.verdict, "degraded")
-    artifact = dest / attempt.artifact.relative_to(tmp)
-    return ExportResult(fmt, quantization, attempt.variant, status, dest, artifact, spec,
-                        attempt.report, handler.artifact_size(artifact),
-                        time.perf_counter() - started, latency,
-                        attempt.runner.description if attempt.runner else "", checks, notes)
+        return _build(plan, source, calib, data, eval_set, probes or probe_set(eval_set),
+                      allow_degraded, {**DEFAULT_BUDGETS, **(budgets or {})}, latency_runs)

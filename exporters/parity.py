@@ -155,11 +155,9 @@ def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
 
 def source_metrics(source: ExportSource, dataset: Dataset) -> dict[str, float]:
     """COCO metrics of the source model on ``dataset`` (computed once per source)."""
-    key = f"metrics:{dataset.root}:{dataset.split}"
-    if key not in source.cache:
-        source.cache[key] = coco_metrics(dataset, predict_dataset(
-            source.reference, dataset, source.spec.input, batch_size=EVAL_BATCH))
-    return source.cache[key]
+    return source.memo(f"metrics:{dataset.root}:{dataset.split}", lambda: coco_metrics(
+        dataset, predict_dataset(source.reference, dataset, source.spec.input,
+                                 batch_size=EVAL_BATCH)))
 
 
 def _map_stats(runner: Runner, spec: DetectorSpec, source: ExportSource,
@@ -194,10 +192,8 @@ def _judge(raw: dict, det: dict, metrics: dict, budget: Budget) -> list[str]:
 def check_parity(runner: Runner, spec: DetectorSpec, source: ExportSource, probes: ProbeSet,
                  budget: Budget, eval_set: Dataset | None = None) -> ParityReport:
     """Compare ``runner`` (fed per ``spec``) with ``source`` and judge against ``budget``."""
-    key = f"reference:{probes.description}"
-    if key not in source.cache:
-        source.cache[key] = source.reference(probe_inputs(probes, source.spec))
-    ref = source.cache[key]
+    ref = source.memo(f"reference:{probes.description}",
+                      lambda: source.reference(probe_inputs(probes, source.spec)))
     art = runner.run(probe_inputs(probes, spec))
     raw = _raw_stats(ref, art)
     shape_errors = [f"{k}: {v['error']}" for k, v in raw.items() if "error" in v]

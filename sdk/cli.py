@@ -19,10 +19,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("sdk.commands.data:data", "Create, convert and check detection datasets."),
     "train": ("sdk.commands.train:train", "Train the Fast or Accurate detector."),
     "eval": ("sdk.commands.evaluate:evaluate", "COCO mAP of a model on a dataset split."),
+    "bench": ("sdk.commands.bench:bench", "Run the standardized device benchmark (and submit)."),
     "recommend": ("sdk.commands.recommend:recommend",
                   "Most accurate model variant meeting an FPS budget on a device."),
     # Commands of the sibling packages are named by string only: sdk never imports them.
     "export": ("exporters.cli:export", "Export a detector to TFLite, TF.js, CoreML or SavedModel."),
+    "serve": ("web_demo.cli:serve", "Serve the web demo: live detection on a phone, benchmarks."),
 }
 
 

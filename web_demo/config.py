@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "QUANTIZATIONS": ("fp32", "fp16", "uint8"),
     # Build missing exports from the bundled weights in a background thread at start-up.
     "AUTO_BUILD": True,
-    # "module:function" (or a callable) with the signature of exporters.export.export.
+    # "module:function" (or a callable) called like exporters.export.export(model, "tfjs",
+    # quantization, out_root=EXPORTS_DIR, allow_degraded=True).
     "EXPORT_FUNCTION": "exporters.export:export",
     # Pinned npm packages (never a CDN) and the browser runtime.
     "NODE_MODULES": str(PROJECT_DIR / "node_modules"),

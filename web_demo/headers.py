@@ -4,8 +4,10 @@
   what gives the WASM backend ``SharedArrayBuffer`` and therefore threads. Every resource
   is same-origin, so CORP ``same-origin`` on each response satisfies COEP.
 * The CSP allows only same-origin scripts plus ``'wasm-unsafe-eval'`` (compiling the WASM
-  backend). The page's import map is the one inline script; it is allowed by its hash.
-  ``blob:`` workers are what the threaded WASM backend spawns.
+  backend). The threaded WASM backend starts its workers from ``blob:`` URLs and they
+  ``importScripts`` another ``blob:``, so ``blob:`` is allowed for workers and scripts (a
+  blob URL can only be minted by a script that already runs here). The page's import map
+  is the one inline script; it is allowed by its hash. No ``'unsafe-inline'``/``'unsafe-eval'``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ CSP_KEY = "web_demo.csp"
 
 _POLICY: tuple[tuple[str, str], ...] = (
     ("default-src", "'self'"),
-    ("script-src", "'self' 'wasm-unsafe-eval' {hashes}"),
+    ("script-src", "'self' 'wasm-unsafe-eval' blob: {hashes}"),
     ("worker-src", "'self' blob:"),
     ("style-src", "'self'"),
     ("img-src", "'self' blob: data:"),

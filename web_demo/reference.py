@@ -110,12 +110,18 @@ def keras_predict(model: Any) -> Predict:
     return predict
 
 
-def build(exports_dir: str | Path, model: str) -> Path:
-    """Compute and store the reference of a trained model (``fast``, ``accurate`` or a path)."""
+def build(exports_dir: str | Path, model: str, source: str | Path | None = None) -> Path:
+    """Compute and store the reference of ``model`` from its trained weights.
+
+    Args:
+        exports_dir: Where the exports (and their references) live.
+        model: The model name of the variants (``fast``, ``accurate``, ...).
+        source: Trained detector folder; defaults to the bundled weights named ``model``.
+    """
     from sdk.models import build_inference_model
     from sdk.models.io import load_detector
 
-    net, cfg, _ = load_detector(model)
+    net, cfg, _ = load_detector(source or model)
     probes = compute(keras_predict(build_inference_model(net, cfg)), cfg.input_spec, cfg.nms,
                      cfg.labels)
     return save(exports_dir, model, probes, cfg.nms.score_threshold)

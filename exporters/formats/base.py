@@ -142,6 +142,11 @@ class ExportFormat:
                 f"{self.name} {quantization} needs calibration images: pass --calib FOLDER "
                 f"(images or a dataset) or --data DATASET (its train split is used)")
 
+    @classmethod
+    def applicable_options(cls, quantization: str, options: dict[str, Any]) -> dict[str, Any]:
+        """The subset of ``options`` that applies to ``quantization`` (used by the matrix)."""
+        return {k: v for k, v in options.items() if k in cls.options}
+
     def variants(self, quantization: str) -> tuple[str, ...]:
         """The conversions to try in order: the requested one, then its fallback if any."""
         fallback = self.fallbacks.get(quantization)

@@ -75,7 +75,9 @@ class CoreMLFormat(ExportFormat):
     def convert(self, source: ExportSource, out_dir: Path, quantization: str,
                 calib: CalibrationSet | None) -> Path:
         try:
-            model = _compress(_convert_detector(source), quantization)
+            # One TF -> mlprogram conversion per source; each quantization compresses a copy.
+            base = source.memo("coreml-mlprogram", lambda: _convert_detector(source))
+            model = _compress(base, quantization)
             pipeline = coreml_vision.vision_pipeline(model, source.spec)
         except ExportError:
             raise
@@ -91,7 +93,7 @@ class CoreMLFormat(ExportFormat):
         for package in (artifact, artifact.parent / self.vision_filename):
             model = ct.models.MLModel(str(package), skip_model_load=True)
             model.user_defined_metadata[SPEC_FILENAME] = spec.to_json()
-            tmp = package.with_name(f".{package.name}.tmp")
+            tmp = package.with_name(f".tmp-{package.name}")  # keeps the .mlpackage suffix
             model.save(str(tmp))
             shutil.rmtree(package)
             tmp.rename(package)
@@ -168,7 +170,7 @@ def _convert_detector(source: ExportSource) -> Any:
     h, w = spec.input.size
     model = ct.convert(
         [fn], source="tensorflow", convert_to="mlprogram",
-        inputs=[ct.TensorType(name=spec.input.name, shape=(1, h, w, 3))],
+        inputs=[ct.TensorType(name=spec.input.name, shape=(1, h, w, 3), dtype=np.float32)],
         outputs=[ct.TensorType(name=names[k], dtype=np.float32) for k in ("boxes", "scores")],
         compute_precision=ct.precision.FLOAT16,
         minimum_deployment_target=getattr(ct.target, coreml_vision.DEPLOYMENT_TARGET))

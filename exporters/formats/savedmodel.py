@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from exporters.formats.base import EXACT, BackendRunner, ExportFormat
+from exporters.formats.base import EXACT, BackendRunner, ExportFormat, path_size
 from sdk.spec import SPEC_FILENAME, DetectorSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,14 +24,14 @@ class SavedModelFormat(ExportFormat):
     name = "savedmodel"
     quantizations = ("fp32",)
     budget_class: ClassVar[dict[str, str]] = {"fp32": EXACT}
-    folder = "saved_model"  # a sub-folder, so detector.json and README sit beside the model
     metadata_path = f"assets.extra/{SPEC_FILENAME}"  # not loaded by TF, kept by copies
 
     def convert(self, source: ExportSource, out_dir: Path, quantization: str,
                 calib: CalibrationSet | None) -> Path:
-        target = out_dir / self.folder
-        shutil.copytree(source.saved_model, target)
-        return target
+        # The export folder is the SavedModel itself (saved_model.pb at its top), so
+        # sdk.load(folder) and tf.saved_model.load(folder) both work on it.
+        shutil.copytree(source.saved_model, out_dir, dirs_exist_ok=True)
+        return out_dir
 
     def embed_metadata(self, artifact: Path, spec: DetectorSpec) -> None:
         spec.save(_mkdir(artifact / self.metadata_path))
@@ -47,6 +47,9 @@ class SavedModelFormat(ExportFormat):
         return BackendRunner(SavedModelBackend(artifact, spec),
                              f"tensorflow {tf.__version__} (SavedModel)")
 
+    def artifact_size(self, artifact: Path) -> int:
+        return sum(path_size(artifact / p) for p in ("saved_model.pb", "variables")
+                   if (artifact / p).exists())
 
 
 def _mkdir(file: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from exporters import tflite_int8, tflite_metadata
 from exporters.errors import ExportError, UnsupportedQuantizationError
@@ -61,16 +61,18 @@ class TFLiteFormat(ExportFormat):
     filename = "model.tflite"
     usage = USAGE
 
-    def __init__(self, **options: object):
-        super().__init__(**options)
-        self._calibrated: dict[tuple[str, str], bytes] = {}  # reused by the fallback
-
     def check_args(self, quantization: str, calib: object | None) -> None:
         super().check_args(quantization, calib)
         if self.opts.get("int8_io") and quantization not in self.calibrated:
             raise UnsupportedQuantizationError(
                 self.name, quantization, sorted(self.calibrated),
                 "--int8-io needs a full-integer model")
+
+    @classmethod
+    def applicable_options(cls, quantization: str, options: dict[str, Any]) -> dict[str, Any]:
+        if quantization not in cls.calibrated:
+            return {}
+        return super().applicable_options(quantization, options)
 
     def convert(self, source: ExportSource, out_dir: Path, quantization: str,
                 calib: CalibrationSet | None) -> Path:
@@ -92,10 +94,10 @@ class TFLiteFormat(ExportFormat):
     def _calibration(self, source: ExportSource, calib: CalibrationSet | None) -> bytes:
         if calib is None:
             self.check_args(FLOAT_HEAD, None)  # raises the CalibrationError users see
-        key = (str(source.saved_model), calib.sha256)
-        if key not in self._calibrated:
-            self._calibrated[key] = tflite_int8.calibrate(source.saved_model, calib)
-        return self._calibrated[key]
+        # Calibration is the slow step: done once per source and calibration set, shared by
+        # int8, its float-head fallback and the matrix.
+        return source.memo(f"tflite-calibrated:{calib.sha256}",
+                           lambda: tflite_int8.calibrate(source.saved_model, calib))
 
     def artifact_spec(self, artifact: Path, spec: DetectorSpec) -> DetectorSpec:
         dtype, scale, zero = tflite_metadata.input_quantization(artifact)
@@ -108,8 +110,9 @@ class TFLiteFormat(ExportFormat):
 
     def read_metadata(self, artifact: Path) -> DetectorSpec:
         data = tflite_metadata.read_json(artifact)
-        if data is None:
-            raise ExportError(f"{artifact}: no embedded {tflite_metadata.METADATA_NAME}")
+        if data is None or data != tflite_metadata.read_associated_json(artifact):
+            raise ExportError(f"{artifact}: {tflite_metadata.METADATA_NAME} missing from the "
+                              f"metadata entry or the associated files, or they differ")
         return DetectorSpec.from_dict(data, f"{artifact}:{tflite_metadata.METADATA_NAME}")
 
     def runner(self, artifact: Path, spec: DetectorSpec) -> BackendRunner:

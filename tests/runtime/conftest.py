@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from sdk.spec import DetectorSpec
@@ -34,18 +33,11 @@ def probe_images(tiny_data: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def exports(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path,
-            tiny_data: Path) -> Exports:
+def exports(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path) -> Exports:
     """The confident tiny Fast detector exported three ways (fp32)."""
-    from sdk.data import load_dataset, load_image
-    from sdk.models.config import DetectorConfig
-    from sdk.preprocess import preprocess
     from tests.runtime import models
 
-    spec = DetectorConfig.load(tiny_fast / "config.json").input_spec
-    calibration = np.concatenate([preprocess(load_image(s.image_path), spec)[0]
-                                  for s in load_dataset(tiny_data, "train").samples])
-    model, cfg = models.confident_fast(tiny_fast, calibration)
+    model, cfg = models.confident_fast(tiny_fast)
     root = tmp_path_factory.mktemp("exports")
     saved = models.export_savedmodel(model, cfg, root / "savedmodel")
     return Exports(saved, models.export_tflite(saved, root / "tflite"),

@@ -84,7 +84,7 @@ export function renderBuild(listing, box, summary, list) {
     "No model is available yet.");
   list.replaceChildren(...notReady.map((v) => {
     const li = document.createElement("li");
-    li.textContent = `${v.name}: ${STATUS_TEXT[v.status] ?? v.status}${v.message ? ` (${v.message})` : ""}`;
+    li.textContent = `${v.name}: ${v.message || STATUS_TEXT[v.status] || v.status}`;
     return li;
   }));
 }

@@ -1,0 +1,136 @@
+"""``sdk export``: one export, or the format x quantization matrix, with the parity gate.
+
+Exit codes: 0 every export passed (or was validated structurally where its runtime does
+not exist here, e.g. CoreML off macOS); 1 an export failed or was refused (the message
+says why); 2 bad command-line usage; 3 an export missed its parity budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from exporters.registry import format_names
+
+EXIT_FAILED, EXIT_PARITY = 1, 3
+_TABLE_COLUMNS = ("format", "quantization", "status", "size_mb", "mAP", "mAP50", "delta_mAP",
+                  "p50_ms", "p90_ms", "parity")
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (also by C++ converters) to stderr meanwhile.
+
+    The MLIR quantizer and tensorflowjs print to file descriptor 1; without this, their
+    chatter would corrupt ``--json`` output.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _exit_code(rows: list[dict[str, Any]]) -> int:
+    statuses = {r["status"] for r in rows}
+    if "failed" in statuses:
+        return EXIT_PARITY
+    return EXIT_FAILED if "error" in statuses else 0
+
+
+def _report(rows: list[dict[str, Any]], skipped: list[str], paths: tuple[Path, Path] | None,
+            title: str, as_json: bool) -> None:
+    from sdk.commands.console import print_rows
+
+    if as_json:
+        click.echo(json.dumps({"title": title, "rows": rows, "skipped": skipped,
+                               "tables": [str(p) for p in paths or ()]}, indent=2, default=str))
+        return
+    print_rows(title, [{c: r.get(c) for c in _TABLE_COLUMNS} for r in rows], False)
+    for row in rows:
+        for note in row["notes"]:
+            click.echo(f"{row['format']} {row['quantization']}: {note}", err=True)
+        if row["status"] in ("failed", "degraded"):
+            report = row.get("parity_report") or {}
+            shown = {k: report.get(k) for k in ("reasons", "raw", "detections", "metrics")}
+            click.echo(f"{row['format']} {row['quantization']} parity report: "
+                       f"{json.dumps(shown, default=str)}", err=True)
+        if row.get("out_dir"):
+            click.echo(f"-> {row['out_dir']}")
+    for line in skipped:
+        click.echo(f"skipped: {line}", err=True)
+    if paths:
+        click.echo(f"tables: {paths[0]} {paths[1]}")
+
+
+def _on_cell(row: dict[str, Any]) -> None:
+    click.echo(f"[{row['format']} {row['quantization']}] {row['status']}", err=True)
+
+
+@click.command(name="export")
+@click.option("--format", "fmt", type=click.Choice([*format_names(), "all"]), required=True,
+              help="Target format, or 'all' for the matrix.")
+@click.option("--quantize", "quantization", default=None,
+              help="Quantization (default: the format's first); 'all' for every one.")
+@click.option("--model", default="fast", show_default=True,
+              help="'fast', 'accurate', a 'sdk train' folder or a SavedModel export.")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("exports"), show_default=True,
+              help="Folder receiving <model>-<format>-<quantization>/ and matrix tables.")
+@click.option("--calib", type=click.Path(path_type=Path), default=None,
+              help="Calibration images for int8 (folder or dataset; default: --data train).")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="Dataset: its --split gives ΔmAP and the probe images.")
+@click.option("--split", default="val", show_default=True, help="Evaluation split of --data.")
+@click.option("--force", is_flag=True, help="Overwrite an existing export folder.")
+@click.option("--allow-degraded", is_flag=True, help="Keep exports that miss their budget.")
+@click.option("--int8-io", is_flag=True, help="TFLite int8: int8 input tensor.")
+@click.option("--max-delta-map", type=click.FloatRange(0), default=None,
+              help="Override every ΔmAP budget (points of mAP@[.5:.95]).")
+@click.option("--latency-runs", type=click.IntRange(0), default=20, show_default=True,
+              help="Timed inferences per export (0: skip latency).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result rows as JSON.")
+def export(fmt: str, quantization: str | None, model: str, out_root: Path, calib: Path | None,
+           data: Path | None, split: str, force: bool, allow_degraded: bool, int8_io: bool,
+           max_delta_map: float | None, latency_runs: int, as_json: bool) -> None:
+    """Export MODEL to TFLite, TF.js, CoreML or SavedModel and check it against the source.
+
+    Every export is run in its real runtime and compared with the Keras model (parity
+    gate); the folder is written only if the export passes (or with --allow-degraded).
+    """
+    from exporters.errors import ExportError
+    from exporters.matrix import run_matrix, write_tables
+    from exporters.parity import DEFAULT_BUDGETS, budget_for
+    from sdk.data import DataError
+
+    budgets = ({k: budget_for(k, max_delta_map) for k in DEFAULT_BUDGETS}
+               if max_delta_map is not None else None)
+    try:
+        with _stdout_to_stderr():
+            rows, skipped = run_matrix(
+                model, fmt, quantization, out_root, calib=calib, data=data, split=split,
+                force=force, options={"int8_io": int8_io} if int8_io else None,
+                on_cell=_on_cell, allow_degraded=allow_degraded, budgets=budgets,
+                latency_runs=latency_runs)
+    except (ExportError, DataError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    from exporters.source import source_name
+
+    title = f"sdk export --model {model} --format {fmt} --quantize {quantization or 'default'}"
+    paths = (write_tables(rows, out_root, source_name(model), title)
+             if len(rows) > 1 else None)
+    if len(rows) == 1 and rows[0]["status"] == "error" and not as_json:
+        raise click.ClickException(rows[0]["notes"][0])  # a refused export: just say why
+    _report(rows, skipped, paths, title, as_json)
+    click.get_current_context().exit(_exit_code(rows))

@@ -1,0 +1,68 @@
+"""Exporter fixtures: a confident tiny Fast detector and one shared export source.
+
+The untrained tiny detector outputs near-constant scores, which would make every parity
+check pass trivially. The confident variant reacts to its input like a trained one: its
+batch-norm statistics come from real images and the background bias is raised so that
+only some anchors win (the same recipe as ``tests/runtime/models.py``, kept separate so the
+two test suites can evolve independently).
+All format tests share one :class:`ExportSource`, so the SavedModel is staged once, the
+int8 calibration and the CoreML conversion are done once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BACKGROUND_BIAS = 3.0  # by trial: a handful of detections >= 0.3 per synthetic image
+
+
+def _make_confident(net, cfg, images: np.ndarray) -> None:
+    import keras
+
+    norms = [la for la in net.layers if isinstance(la, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.momentum = 0.0  # moving statistics := those of this batch
+    net(images, training=True)
+    for layer in norms:
+        layer.momentum = 0.97
+    for layer in net.layers:  # column 0 of each anchor's C+1 logits is the background
+        if layer.name.startswith("head") and layer.name.endswith("_cls"):
+            kernel, bias = layer.get_weights()
+            bias[0::cfg.num_classes + 1] = BACKGROUND_BIAS
+            layer.set_weights([kernel, bias])
+
+
+@pytest.fixture(scope="session")
+def confident_fast(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path,
+                   tiny_data: Path) -> Path:
+    """A tiny Fast detector folder (config + weights) whose outputs depend on the image."""
+    from sdk.data import load_dataset, load_image
+    from sdk.models.io import load_detector, save_detector
+    from sdk.preprocess import preprocess
+
+    net, cfg, _ = load_detector(tiny_fast)
+    images = np.concatenate([preprocess(load_image(s.image_path), cfg.input_spec)[0]
+                             for s in load_dataset(tiny_data, "train").samples])
+    _make_confident(net, cfg, images)
+    return save_detector(tmp_path_factory.mktemp("confident") / "fast", net, cfg)
+
+
+@pytest.fixture(scope="session")
+def source(confident_fast: Path) -> Iterator:
+    """The confident detector opened once for every export test (staged SavedModel)."""
+    from exporters.source import open_source
+
+    with open_source(confident_fast) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def calib(tiny_data: Path, source):
+    """Calibration inputs from the tiny dataset's train split (12 images)."""
+    from exporters.calibration import load_calibration
+
+    return load_calibration(tiny_data, source.spec.input)

@@ -1,0 +1,280 @@
+"""The demo in headless Chromium, emulating a phone with a fake camera (real server, real model).
+
+One server and one browser for the module; each test gets a fresh phone-sized page. Every
+test ends by checking that the page logged no error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from device_bench.db import shutdown
+from sdk.bench.protocol import compare_detections
+from tests.web_demo.conftest import DemoModel
+from tests.web_demo.demo_browser import CHROMIUM, PHONE, chromium_args, live_server
+from tests.web_demo.fake_camera import camera_frame, camera_frame_rgb, write_y4m
+from web_demo import create_app
+from web_demo.reference import probe_paths
+from web_demo.variants import artifact_sha256
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CAMERA_SAMPLE = 2  # sample-3.jpg: several large shapes
+READY = "body[data-detector=ready]"
+# "auto" times every backend first (seconds with software WebGL): most tests pick wasm.
+WASM = "/?backend=wasm"
+WAIT_MS = 90_000  # the first inference on a loaded 2-core machine takes seconds
+
+
+@pytest.fixture(scope="module")
+def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frame = camera_frame(probe_paths()[CAMERA_SAMPLE])
+    return write_y4m(tmp_path_factory.mktemp("camera") / "clip.y4m", frame)
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory, demo_model: DemoModel) -> Iterator[Flask]:
+    db = tmp_path_factory.mktemp("db") / "bench.sqlite"
+    app = create_app({"TESTING": True, "AUTO_BUILD": False, "EXPORTS_DIR": str(demo_model.exports),
+                      "QUANTIZATIONS": ("fp32", "fp16"), "DATABASE_URL": f"sqlite:///{db}",
+                      "RATE_LIMIT_PER_MINUTE": 0})
+    yield app
+    shutdown(app)
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_app: Flask) -> Iterator[str]:
+    with live_server(demo_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(camera_clip: Path) -> Iterator[Any]:
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(camera_clip))
+        yield browser
+        browser.close()
+
+
+class Phone:
+    """A phone-sized page that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser: Any, base_url: str, init_script: str | None = None):
+        self.context = browser.new_context(**PHONE)
+        if init_script:
+            self.context.add_init_script(init_script)
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, path: str = WASM) -> Any:
+        self.page.goto(self.base_url + path)
+        return self.page
+
+    def data(self, key: str) -> str | None:
+        return self.page.evaluate(f"document.body.dataset.{key} ?? null")
+
+    def wait_for(self, selector: str, timeout: int = WAIT_MS) -> None:
+        self.page.wait_for_selector(selector, state="attached", timeout=timeout)
+
+    def wait_until(self, expression: str, timeout: int = WAIT_MS) -> None:
+        """Poll a JS expression until truthy (``wait_for_function`` evals, which the CSP bans)."""
+        deadline = time.monotonic() + timeout / 1000
+        while not self.page.evaluate(expression):
+            assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+            self.page.wait_for_timeout(100)
+
+    def wait_frames(self, more: int = 1) -> None:
+        """Wait until ``more`` further frames have been processed."""
+        self.wait_until(f"Number(document.body.dataset.frames || 0) >= {self.frames() + more}")
+
+    def frames(self) -> int:
+        return int(self.data("frames") or 0)
+
+    def detections(self) -> list[dict[str, Any]]:
+        """The listed detections as ``{"box": xyxy, "label", "score"}``."""
+        items = self.page.eval_on_selector_all(
+            "#detections li", "els => els.map(e => ({...e.dataset}))")
+        out = []
+        for item in items:
+            x, y, w, h = (float(v) for v in item["bbox"].split(","))
+            out.append({"box": [x, y, x + w, y + h], "label": item["label"],
+                        "score": float(item["score"])})
+        return out
+
+
+@pytest.fixture
+def phone(browser: Any, base_url: str) -> Iterator[Phone]:
+    phone = Phone(browser, base_url)
+    yield phone
+    phone.context.close()
+    assert phone.errors == []
+
+
+def _screenshot(phone: Phone, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.page.screenshot(path=str(ARTIFACTS / f"web_demo-{name}.png"))
+
+
+def test_camera_detections_match_the_python_runtime(phone: Phone, demo_model: DemoModel) -> None:
+    page = phone.open("/")  # backend "auto": the page shows which one it chose
+    phone.wait_for(READY)
+    phone.wait_for("body[data-camera=on]")
+    phone.wait_frames(3)
+    assert float(page.text_content("#fps")) > 0
+    assert float(page.text_content("#p50")) > 0
+    assert page.text_content("#backend").split()[0] in ("wasm", "webgl", "cpu")
+    assert page.is_visible("#video") and not page.is_visible("#notice")
+    min_score = float(page.input_value("#threshold"))
+    frame = camera_frame_rgb(camera_frame(probe_paths()[CAMERA_SAMPLE]))
+    expected = demo_model.detect(frame, min_score)
+    assert expected, "the test model should find something in the camera frame"
+    # Borderline scores may flip between YUV decoders: check recall of the confident ones.
+    confident = [d for d in expected if d["score"] >= min_score + 0.1]
+    result = compare_detections([confident], [phone.detections()], min_recall=0.8)
+    assert result.passed, (confident, phone.detections())
+    _screenshot(phone, "phone-portrait")
+
+
+def _select(phone: Phone, selector: str, value: str, variant: str | None = None) -> None:
+    phone.page.select_option(selector, value)
+    wanted = f"[data-variant='{variant}']" if variant else ""
+    phone.wait_for(f"{READY}{wanted}")
+
+
+def test_switching_model_quantization_and_backend(phone: Phone) -> None:
+    phone.open("/?variant=fast-tfjs-fp16&backend=wasm")
+    phone.wait_for(f"{READY}[data-variant='fast-tfjs-fp16'][data-backend=wasm]")
+    _select(phone, "#quantization", "fast-tfjs-fp32", "fast-tfjs-fp32")
+    _select(phone, "#model", "accurate", "accurate-tfjs-fp32")
+    phone.wait_frames()
+    _select(phone, "#backend-select", "webgl")
+    assert phone.data("backend") == "webgl"
+    phone.wait_frames()
+    assert phone.data("variant") == "accurate-tfjs-fp32"
+
+
+def test_unavailable_backend_is_explained_and_recoverable(phone: Phone) -> None:
+    page = phone.open()
+    phone.wait_for(READY)
+    page.select_option("#backend-select", "webgpu")  # headless, no GPU: no WebGPU adapter
+    phone.wait_for("body[data-detector=error]")
+    assert "webgpu" in page.text_content("#status") and "another backend" in page.text_content(
+        "#status")
+    _select(phone, "#backend-select", "wasm")
+    assert phone.data("backend") == "wasm"
+
+
+def test_upload_fallback(phone: Phone) -> None:
+    page = phone.open()
+    phone.wait_for(READY)
+    page.set_input_files("#upload", str(probe_paths()[1]))
+    phone.wait_for("body[data-camera=off]")
+    page.wait_for_selector("#still:not([hidden])")
+    phone.wait_until("document.querySelectorAll('#detections li').length > 0")
+    assert page.get_attribute("#still", "src").startswith("blob:")
+    assert not page.is_visible("#video")
+
+
+DENY_CAMERA = """
+navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException("denied by the test", "NotAllowedError"));
+"""
+
+
+def test_denied_camera_says_why_and_shows_a_sample(browser: Any, base_url: str) -> None:
+    phone = Phone(browser, base_url, init_script=DENY_CAMERA)
+    try:
+        page = phone.open()
+        phone.wait_for(READY)
+        page.wait_for_selector("#notice:not([hidden])")
+        assert "permission was denied" in page.text_content("#notice")
+        page.wait_for_selector("#still:not([hidden])")
+        assert page.get_attribute("#still", "src").endswith("/static/samples/sample-1.jpg")
+        phone.wait_until("document.querySelectorAll('#detections li').length > 0")
+        page.select_option("#sample", label="sample-4.jpg")  # the portrait one
+        phone.wait_until("document.getElementById('still').src.endsWith('sample-4.jpg')")
+        assert page.is_visible("#camera-start")  # a way back once permission is granted
+        assert phone.errors == []
+    finally:
+        phone.context.close()
+
+
+def test_overlay_follows_the_picture_in_landscape(phone: Phone) -> None:
+    page = phone.open()
+    phone.wait_for(READY)
+    phone.wait_for("body[data-camera=on]")
+    page.set_viewport_size({"width": PHONE["viewport"]["height"],
+                            "height": PHONE["viewport"]["width"]})
+    stage = page.locator("#stage").bounding_box()
+    controls = page.locator(".controls").bounding_box()
+    assert controls["x"] >= stage["x"] + stage["width"] - 1  # side by side in landscape
+    overlay = page.locator("#overlay").bounding_box()
+    assert overlay == stage
+    rect = page.evaluate("""async () => {
+        const { containRect } = await import('/static/js/overlay.js');
+        return containRect(800, 300, 640, 480);
+    }""")
+    assert rect == {"x": 200, "y": 0, "scale": 0.625}  # pillarboxed, like object-fit: contain
+    phone.wait_frames(2)
+    _screenshot(phone, "phone-landscape")
+
+
+def test_testcard_page(phone: Phone) -> None:
+    page = phone.open("/testcard")
+    phone.wait_until("document.getElementById('card').width > 0")
+    page.wait_for_timeout(200)
+    painted = page.evaluate("""() => {
+        const c = document.getElementById('card');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let coloured = 0;
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) coloured++;
+        }
+        return coloured / (d.length / 4);
+    }""")
+    assert painted > 0.05  # six big coloured shapes on white
+    _screenshot(phone, "testcard")
+
+
+def _reports(app: Flask) -> list[dict[str, Any]]:
+    return app.test_client().get("/api/v1/reports").json["items"]
+
+
+def test_benchmark_report_survives_a_failed_submit(phone: Phone, demo_app: Flask,
+                                                   demo_model: DemoModel) -> None:
+    page = phone.open()
+    phone.wait_for(f"{READY}[data-variant='fast-tfjs-fp32'][data-backend=wasm]")
+    page.route("**/api/v1/reports", lambda route: route.abort("internetdisconnected"))
+    before = len(_reports(demo_app))
+    page.click("#bench-run")
+    phone.wait_for("body[data-outbox='1']", timeout=120_000)  # done, but the POST failed
+    assert "waiting for the network" in page.text_content("#outbox-status")
+    pending = page.evaluate("JSON.parse(localStorage.getItem('sdk-demo.outbox.v1'))")
+    assert len(pending) == 1 and len(_reports(demo_app)) == before
+    _screenshot(phone, "benchmark")
+    page.unroute("**/api/v1/reports")
+    page.reload()  # the outbox is flushed on the next visit
+    phone.wait_for("body[data-outbox='0']")
+    stored = [r for r in _reports(demo_app) if r["report"]["report_id"] == pending[0]["report_id"]]
+    assert len(stored) == 1
+    record = stored[0]
+    report = record["report"]
+    assert report["runtime"]["name"] == "tfjs" and report["runtime"]["backend"] == "wasm"
+    assert report["runtime"]["cross_origin_isolated"] is True
+    assert report["device"]["name"] == "Pixel 7" and report["device"]["cores"] >= 1
+    assert report["model"]["sha256"] == artifact_sha256(demo_model.exports / "fast-tfjs-fp32")
+    assert report["accuracy"]["probe_images"] == len(probe_paths())
+    assert report["page"]["hidden_during_run"] is False
+    assert record["valid"], record["reasons"]
+    phone.errors[:] = [e for e in phone.errors if "ERR_INTERNET_DISCONNECTED" not in e]
