@@ -3,13 +3,15 @@
 On a fixed probe set, the artifact (in its real runtime, fed by its own detector.json) and
 the source model (fed by the source's preprocessing) are compared on
 
-* raw outputs: max-abs error and cosine similarity of ``boxes`` and ``scores``;
+* raw outputs: max-abs error and cosine similarity of ``boxes`` and ``scores`` (box error
+  judged on the anchors that can become detections);
 * detections (reference post-processing, detector.json NMS): share of reference detections
   the artifact finds (same class, IoU >= 0.5) and vice versa, matched IoU, score deltas;
 * with an evaluation split: ΔmAP@[.5:.95] in points (source minus artifact).
 
-Verdict: with an evaluation split the ΔmAP budget decides (plus a cosine sanity floor);
-without one, the raw-output and detection thresholds decide.
+Verdict: with an evaluation split the ΔmAP budget decides, plus a cosine floor that only
+a broken export (wrong normalization, swapped outputs) falls under; without one, the
+raw-output and detection thresholds decide.
 """
 
 from __future__ import annotations
@@ -37,20 +39,19 @@ class Budget:
     """Tolerances of one quantization class (ΔmAP in points of mAP@[.5:.95] x 100)."""
 
     max_delta_map: float
-    min_cosine: float
-    max_box_error: float
+    min_cosine: float  # both outputs; with an evaluation split, only catches broken exports
     min_match: float  # recall and precision of detections vs the reference
     min_iou: float  # mean IoU of matched detections
-    max_score_delta: float
+    max_score_delta: float  # mean |score difference| of matched detections
 
 
 DEFAULT_BUDGETS: dict[str, Budget] = {
-    EXACT: Budget(max_delta_map=0.1, min_cosine=0.99999, max_box_error=1e-3, min_match=0.99,
-                  min_iou=0.99, max_score_delta=1e-3),
-    HALF: Budget(max_delta_map=0.5, min_cosine=0.999, max_box_error=0.02, min_match=0.9,
-                 min_iou=0.95, max_score_delta=0.05),
-    LOW_BIT: Budget(max_delta_map=1.5, min_cosine=0.98, max_box_error=0.1, min_match=0.7,
-                    min_iou=0.85, max_score_delta=0.15),
+    EXACT: Budget(max_delta_map=0.1, min_cosine=0.9999, min_match=0.99, min_iou=0.99,
+                  max_score_delta=1e-3),
+    HALF: Budget(max_delta_map=0.5, min_cosine=0.999, min_match=0.9, min_iou=0.95,
+                 max_score_delta=0.02),
+    LOW_BIT: Budget(max_delta_map=1.5, min_cosine=0.9, min_match=0.7, min_iou=0.85,
+                    max_score_delta=0.05),
 }
 
 
@@ -100,7 +101,13 @@ def probe_inputs(probes: ProbeSet, spec: DetectorSpec) -> np.ndarray:
 
 
 def _raw_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...]) -> dict[str, Any]:
-    stats = {}
+    """max-abs error and cosine similarity of each output (reported; cosine is judged).
+
+    Box max-abs is not judged: after exp() in the box decoder, the boxes of anchors that
+    never become detections can be huge, and their errors would drown the ones that matter.
+    Box geometry is judged on the matched detections (IoU) instead.
+    """
+    stats: dict[str, Any] = {}
     for name, r, a in zip(("boxes", "scores"), ref, art, strict=True):
         if r.shape != a.shape:
             return {name: {"max_abs": float("inf"), "cosine": 0.0,
@@ -150,6 +157,7 @@ def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
             "recall": len(ious) / n_ref if n_ref else 1.0,
             "precision": len(ious) / n_art if n_art else 1.0,
             "mean_iou": float(np.mean(ious)) if ious else 1.0,
+            "mean_score_delta": float(np.mean(deltas)) if deltas else 0.0,
             "max_score_delta": float(max(deltas)) if deltas else 0.0}
 
 
@@ -177,15 +185,14 @@ def _judge(raw: dict, det: dict, metrics: dict, budget: Budget) -> list[str]:
         if metrics["delta_mAP"] > budget.max_delta_map:
             reasons.append(f"ΔmAP {metrics['delta_mAP']:.2f} pt > {budget.max_delta_map} pt")
         return reasons
-    if "boxes" in raw and raw["boxes"]["max_abs"] > budget.max_box_error:
-        reasons.append(f"boxes max|d| {raw['boxes']['max_abs']:.3g} > {budget.max_box_error}")
     for key in ("recall", "precision"):
         if det[key] < budget.min_match:
             reasons.append(f"detection {key} {det[key]:.3f} < {budget.min_match}")
     if det["mean_iou"] < budget.min_iou:
         reasons.append(f"matched IoU {det['mean_iou']:.3f} < {budget.min_iou}")
-    if det["max_score_delta"] > budget.max_score_delta:
-        reasons.append(f"score delta {det['max_score_delta']:.3f} > {budget.max_score_delta}")
+    if det["mean_score_delta"] > budget.max_score_delta:
+        reasons.append(f"mean score delta {det['mean_score_delta']:.3f} > "
+                       f"{budget.max_score_delta}")
     return reasons
 
 

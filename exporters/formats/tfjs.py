@@ -30,14 +30,19 @@ METADATA_KEY = "detector"  # model.json userDefinedMetadata.detector = detector.
 
 
 def _import_converter() -> Any:
-    """Import tensorflowjs, giving tensorflow_hub the one ``pkg_resources`` name it uses.
+    """Import tensorflowjs, working around two import-time side effects of its dependencies.
 
-    tensorflowjs imports tensorflow_hub, which imports ``pkg_resources`` (removed from
-    setuptools >= 81) only for ``parse_version``; ``packaging`` provides the same function.
+    * tensorflowjs imports tensorflow_hub, which imports ``pkg_resources`` (removed from
+      setuptools >= 81) only for ``parse_version``; ``packaging`` provides the same function.
+    * tensorflowjs imports tensorflow_decision_forests, whose welcome banner imports
+      IPython whenever stdout is not a terminal (pytest, pipes): the variable turns it off.
     """
     import importlib.util
+    import os
     import sys
     import types
+
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
     if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
         from packaging.version import parse

@@ -89,7 +89,7 @@ export async function chooseBackend(requested, infer, options = {}) {
     return { backend: requested, ...caps, warmupMs: await timeIt(infer), trials: null };
   }
   const trials = {};
-  for (const name of AUTO_CANDIDATES) {
+  for (const name of options.candidates ?? AUTO_CANDIDATES) {
     try {
       trials[name] = await trial(name, infer, options);
     } catch (err) {

@@ -1,21 +1,24 @@
 // The browser runtime: load(modelUrl) -> {detect, dispose, info}, driven only by the
 // detector.json beside the TF.js graph model (the twin of sdk/runtime/detector.py).
 //
-// The page must declare an import map for "@tensorflow/tfjs" and, for the wasm/webgpu
-// backends, "@tensorflow/tfjs-backend-wasm" / "-webgpu" (see README "Browser runtime").
+// The page must declare an import map for "@tensorflow/tfjs" (and "-core", the same file),
+// "@tensorflow/tfjs-backend-wasm" / "-webgpu", and the Node built-ins the wasm module names
+// mapped to node-shim.js: see README "Browser runtime".
 import * as tf from "@tensorflow/tfjs";
 
 import { activate, chooseBackend } from "./backends.js";
-import { toModelInput } from "./image.js";
+import { PixelReader } from "./image.js";
 import { bindModel } from "./model.js";
 import { postprocess, toDetections } from "./postprocess.js";
-import { fit } from "./preprocess.js";
+import { toModelInput } from "./preprocess.js";
 import { parseSpec } from "./spec.js";
 
 /** Folder URL (ending in "/") and model.json URL from a folder or model.json URL. */
 function resolveUrls(modelUrl) {
   const url = String(modelUrl);
-  if (url.endsWith(".json")) return { base: url.slice(0, url.lastIndexOf("/") + 1), modelJson: url };
+  if (url.endsWith(".json")) {
+    return { base: url.slice(0, url.lastIndexOf("/") + 1), modelJson: url };
+  }
   const base = url.endsWith("/") ? url : `${url}/`;
   return { base, modelJson: `${base}model.json` };
 }
@@ -27,15 +30,6 @@ async function fetchSpec(url) {
       "beside model.json; for your own model write one, see the README)");
   }
   return parseSpec(await response.json(), url);
-}
-
-/** [H, W, 3] pixels of a DOM image/video/canvas, ImageData, ImageBitmap or a tf.Tensor3D. */
-function toPixels(input) {
-  if (input instanceof tf.Tensor) return input;
-  if (input?.tagName === "VIDEO" && input.readyState < 2) {
-    throw new Error("the video has no frame yet: wait for its 'loadeddata' event");
-  }
-  return tf.browser.fromPixels(input);
 }
 
 /** Model outputs for one input tensor: [boxes, scores] (the caller disposes them). */
@@ -50,6 +44,7 @@ class Detector {
     this.io = io;
     this.info = info;
     this.lastTimings = null;
+    this.reader = new PixelReader();
   }
 
   /**
@@ -60,12 +55,9 @@ class Detector {
    */
   async detect(input, options = {}) {
     const t0 = performance.now();
-    let geometry;
-    const x = tf.tidy(() => {
-      const pixels = toPixels(input);
-      geometry = fit(pixels.shape[1], pixels.shape[0], this.spec.input);
-      return toModelInput(pixels, geometry, this.spec.input);
-    });
+    const [h, w] = this.spec.input.size;
+    const { data, geometry } = toModelInput(await this.reader.read(input), this.spec.input);
+    const x = tf.tensor4d(data, [1, h, w, 3]);
     const t1 = performance.now();
     const outputs = execute(this.model, this.io, x);
     x.dispose();
@@ -93,10 +85,11 @@ class Detector {
 /**
  * Load a TF.js graph model and its detector.json.
  * @param {string} modelUrl folder URL (with model.json and detector.json) or model.json URL.
- * @param {{backend?: string, wasmPath?: string, threads?: number}} [options]
- *   backend: "auto" (default: time each available backend, keep the fastest), "webgl",
- *   "wasm", "webgpu" or "cpu"; wasmPath: folder of the .wasm files (default: beside the
- *   wasm backend module); threads: wasm thread count (default: all cores when isolated).
+ * @param {{backend?: string, candidates?: string[], wasmPath?: string, threads?: number}}
+ *   [options] backend: "auto" (default: time each available backend, keep the fastest),
+ *   "webgl", "wasm", "webgpu" or "cpu"; candidates: the backends "auto" tries (default
+ *   webgpu, webgl, wasm); wasmPath: folder of the .wasm files (default: beside the wasm
+ *   backend module); threads: wasm thread count (default: tfjs picks from the cores).
  */
 export async function load(modelUrl, options = {}) {
   const t0 = performance.now();

@@ -1,7 +1,8 @@
-// Image geometry and resampling weights: a port of the Python reference sdk/preprocess.py
-// (fit, unletterbox_boxes) and of the Pillow BILINEAR resize it uses, so the browser feeds
-// the model the same pixels as Python/LiteRT. Pure functions driven by the detector.json
-// "input" object ({size: [h, w], resize, pad_value, mean, std, channel_order, dtype}).
+// Image geometry and preprocessing: a port of the Python reference sdk/preprocess.py (fit,
+// resize_to_input, normalize, unletterbox_boxes) including the Pillow BILINEAR resize it
+// uses, bit for bit, so the browser feeds the model the same numbers as Python/LiteRT.
+// Pure functions on typed arrays driven by the detector.json "input" object
+// ({size: [h, w], resize, pad_value, mean, std, channel_order, dtype}); no TensorFlow.js.
 
 /** Python's round(): half to even (Math.round rounds half up). */
 export function roundHalfEven(x) {
@@ -48,32 +49,136 @@ function triangle(x) {
   return a < 1 ? 1 - a : 0;
 }
 
+const PRECISION_BITS = 22; // Pillow's fixed point for 8-bit images: 32 - 8 - 2
+
 /**
- * Resampling taps of Pillow's BILINEAR resize along one axis (port of precompute_coeffs in
- * Pillow's Resample.c). Downscaling widens the filter by the scale (antialiasing), which
- * tf.image.resizeBilinear does not do: that is why the browser cannot use it directly.
- * @returns {{taps: number, index: Int32Array, weight: Float32Array}} [outSize * taps] each;
- *   unused taps have weight 0 and a valid index.
+ * Taps of Pillow's BILINEAR resize along one axis, as Pillow's fixed-point integers (port
+ * of precompute_coeffs + normalize_coeffs_8bpc in Pillow's Resample.c). Downscaling widens
+ * the filter by the scale (antialiasing), which tf.image.resizeBilinear does not do.
+ * @returns {{taps: number, start: Int32Array, count: Int32Array, weight: Int32Array}}
+ *   for output o: input pixels start[o] .. start[o] + count[o] - 1, weights at o * taps.
  */
 export function resampleCoefficients(inSize, outSize) {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filterScale; // bilinear support is 1, widened when downscaling
   const taps = Math.ceil(support) * 2 + 1;
-  const index = new Int32Array(outSize * taps);
-  const weight = new Float32Array(outSize * taps);
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weight = new Int32Array(outSize * taps);
+  const ss = 1 / filterScale;
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(Math.trunc(center - support + 0.5), 0);
-    const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
+    const n = Math.min(Math.trunc(center + support + 0.5), inSize) - lo;
     const w = [];
-    const ss = 1 / filterScale;
-    for (let x = lo; x < hi; x++) w.push(triangle((x - center + 0.5) * ss));
+    for (let x = 0; x < n; x++) w.push(triangle((x + lo - center + 0.5) * ss));
     const total = w.reduce((a, b) => a + b, 0);
-    for (let k = 0; k < taps; k++) {
-      index[o * taps + k] = Math.min(lo + k, inSize - 1);
-      weight[o * taps + k] = k < w.length && total !== 0 ? w[k] / total : 0;
+    for (let x = 0; x < n; x++) {
+      const k = total !== 0 ? w[x] / total : w[x];
+      weight[o * taps + x] = Math.trunc(k < 0 ? -0.5 + k * 2 ** PRECISION_BITS
+        : 0.5 + k * 2 ** PRECISION_BITS);
+    }
+    start[o] = lo;
+    count[o] = n;
+  }
+  return { taps, start, count, weight };
+}
+
+/** Pillow's clip8: fixed-point accumulator -> 0..255. */
+function clip8(acc) {
+  if (acc >= 2 ** (PRECISION_BITS + 8)) return 255;
+  return acc <= 0 ? 0 : acc >> PRECISION_BITS;
+}
+
+/** One Pillow pass along rows (horizontal) or columns, from `channels` to 3 channels. */
+function resamplePass(src, width, height, channels, outSize, horizontal) {
+  const { taps, start, count, weight } = resampleCoefficients(horizontal ? width : height,
+    outSize);
+  const outW = horizontal ? outSize : width;
+  const outH = horizontal ? height : outSize;
+  const out = new Uint8Array(outW * outH * 3);
+  const half = 2 ** (PRECISION_BITS - 1);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const o = horizontal ? x : y;
+      let r = half;
+      let g = half;
+      let b = half;
+      for (let t = 0; t < count[o]; t++) {
+        const i = ((horizontal ? y * width + start[o] + t : (start[o] + t) * width + x)) * channels;
+        const k = weight[o * taps + t];
+        r += src[i] * k;
+        g += src[i + 1] * k;
+        b += src[i + 2] * k;
+      }
+      const j = (y * outW + x) * 3;
+      out[j] = clip8(r);
+      out[j + 1] = clip8(g);
+      out[j + 2] = clip8(b);
     }
   }
-  return { taps, index, weight };
+  return out;
+}
+
+/**
+ * Pillow's Image.resize(..., BILINEAR) of 8-bit pixels, bit for bit: horizontal pass,
+ * then vertical, each stored as uint8 (Resample.c ImagingResample).
+ * @param {Uint8Array|Uint8ClampedArray|Int32Array} src pixels, `channels` (3 or 4) per pixel;
+ *   a 4th channel (alpha) is ignored.
+ * @returns {Uint8Array} outW * outH * 3 RGB.
+ */
+export function resizeBilinear(src, width, height, channels, outW, outH) {
+  let data = src;
+  let ch = channels;
+  if (outW !== width) {
+    data = resamplePass(data, width, height, ch, outW, true);
+    ch = 3;
+  }
+  if (outH !== height) {
+    data = resamplePass(data, outW, height, ch, outH, false);
+    ch = 3;
+  }
+  if (ch === 3 && data !== src) return data;
+  const rgb = new Uint8Array(outW * outH * 3); // no resize needed: drop alpha / copy
+  for (let i = 0, j = 0; j < rgb.length; i += ch, j += 3) {
+    rgb[j] = data[i];
+    rgb[j + 1] = data[i + 1];
+    rgb[j + 2] = data[i + 2];
+  }
+  return rgb;
+}
+
+/**
+ * Pixels of the original image -> the model input as a flat [1, H, W, 3] Float32Array:
+ * resize, letterbox padding, channel order and (x - mean) / std in float32, exactly as
+ * sdk/preprocess.py preprocess() (float32 models only: TF.js graph models take floats).
+ * @param {{data: ArrayLike<number>, width: number, height: number, channels: number}} pixels
+ * @param {object} input detector.json "input" section.
+ * @returns {{data: Float32Array, geometry: object}}
+ */
+export function toModelInput(pixels, input) {
+  const g = fit(pixels.width, pixels.height, input);
+  const resized = resizeBilinear(pixels.data, pixels.width, pixels.height, pixels.channels,
+    g.resizedW, g.resizedH);
+  const data = new Float32Array(g.inputW * g.inputH * 3);
+  const order = input.channel_order === "BGR" ? [2, 1, 0] : [0, 1, 2];
+  const mean = input.mean.map(Math.fround);
+  const std = input.std.map(Math.fround);
+  const pad = order.map((c, k) => Math.fround(input.pad_value - mean[k]) / std[k]);
+  for (let y = 0; y < g.inputH; y++) {
+    for (let x = 0; x < g.inputW; x++) {
+      const j = (y * g.inputW + x) * 3;
+      const ry = y - g.padY;
+      const rx = x - g.padX;
+      const inside = ry >= 0 && ry < g.resizedH && rx >= 0 && rx < g.resizedW;
+      for (let k = 0; k < 3; k++) {
+        // Float32Array stores round the float64 result: float32 arithmetic, like numpy.
+        data[j + k] = inside
+          ? Math.fround(resized[(ry * g.resizedW + rx) * 3 + order[k]] - mean[k]) / std[k]
+          : pad[k];
+      }
+    }
+  }
+  return { data, geometry: g };
 }

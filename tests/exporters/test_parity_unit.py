@@ -60,7 +60,7 @@ def test_small_noise_passes_fp16_but_fails_exact(fake_source, probes):
     assert check_parity(noisy, fake_source.spec, fake_source, probes,
                         DEFAULT_BUDGETS["fp16"]).verdict == "pass"
     exact = check_parity(noisy, fake_source.spec, fake_source, probes, DEFAULT_BUDGETS["exact"])
-    assert exact.verdict == "fail" and any("boxes max|d|" in r for r in exact.reasons)
+    assert exact.verdict == "fail" and any("matched IoU" in r for r in exact.reasons)
 
 
 def test_wrong_normalization_in_the_spec_fails(fake_source, probes):

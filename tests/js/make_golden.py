@@ -1,9 +1,10 @@
 """Golden JSON for the JavaScript ports, produced by the Python reference.
 
-``sdk/js/postprocess.js`` and ``sdk/js/preprocess.js``/``image.js`` port ``sdk/postprocess.py``
-and ``sdk/preprocess.py``; the Node tests in this folder run the ports on the inputs stored
-here and compare with the Python results. Run ``python tests/js/make_golden.py`` after
-changing the Python reference; ``test_js_golden.py`` fails while the committed file is stale.
+``sdk/js/postprocess.js`` and ``sdk/js/preprocess.js`` port ``sdk/postprocess.py`` and
+``sdk/preprocess.py`` (with Pillow's resize); the Node tests in this folder run the ports on
+the inputs stored here and compare with the Python results. Run
+``python tests/js/make_golden.py`` after changing the Python reference; ``test_js_golden.py``
+fails while the committed file is stale.
 
 Raw tensors are stored as base64 little-endian float32/uint8 so both sides read the exact
 same numbers.
@@ -122,6 +123,7 @@ def resize_cases() -> list[dict[str, Any]]:
     specs = [((37, 23), InputSpec(size=(16, 16))),
              ((10, 7), InputSpec(size=(32, 32), pad_value=0)),
              ((90, 70), InputSpec(size=(24, 32))),
+             ((300, 40), InputSpec(size=(24, 32))),  # 9x downscale: wide filter
              ((64, 48), InputSpec(size=(20, 30), resize="stretch", channel_order="BGR",
                                   mean=(123.7, 116.3, 103.5), std=(58.4, 57.1, 57.4)))]
     cases = []

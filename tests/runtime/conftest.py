@@ -42,3 +42,12 @@ def exports(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path) -> Export
     saved = models.export_savedmodel(model, cfg, root / "savedmodel")
     return Exports(saved, models.export_tflite(saved, root / "tflite"),
                    models.export_tfjs(saved, root / "tfjs"))
+
+
+@pytest.fixture(scope="session")
+def busy_image(exports: Exports, probe_images: list[Path]) -> Path:
+    """The probe image on which the test model detects the most objects."""
+    import sdk
+
+    detector = sdk.load(exports.tflite)
+    return max(probe_images, key=lambda path: len(detector.detect(path)))

@@ -18,9 +18,9 @@ def _triples(detections: list[Detection]) -> list[tuple[str, float, tuple]]:
     return [(d.label, d.score, d.box) for d in detections]
 
 
-def test_detect_returns_labelled_pixel_boxes_best_first(exports, probe_images):
+def test_detect_returns_labelled_pixel_boxes_best_first(exports, busy_image):
     det = sdk.load(exports.tflite)
-    image = np.asarray(Image.open(probe_images[0]).convert("RGB"))
+    image = np.asarray(Image.open(busy_image).convert("RGB"))
     found = det.detect(image)
     assert found, "the test model is tuned to detect something"
     h, w = image.shape[:2]
@@ -33,23 +33,23 @@ def test_detect_returns_labelled_pixel_boxes_best_first(exports, probe_images):
     assert det.backend.name == "tflite/ai_edge_litert"
 
 
-def test_path_pil_and_array_inputs_agree(exports, probe_images):
+def test_path_pil_and_array_inputs_agree(exports, busy_image):
     det = sdk.load(exports.tflite)
-    pil = Image.open(probe_images[1]).convert("RGB")
-    by_path = det.detect(probe_images[1])
-    assert det.detect(pil) == by_path
+    pil = Image.open(busy_image).convert("RGB")
+    by_path = det.detect(busy_image)
+    assert by_path and det.detect(pil) == by_path
     assert det.detect(np.asarray(pil)) == by_path
-    assert det.detect(str(probe_images[1])) == by_path
+    assert det.detect(str(busy_image)) == by_path
 
 
-def test_call_overrides_thresholds(exports, probe_images):
+def test_call_overrides_thresholds(exports, busy_image):
     det = sdk.load(exports.tflite)
-    default = det.detect(probe_images[1])
-    assert len(det.detect(probe_images[1], max_detections=2)) == min(2, len(default))
-    strict = det.detect(probe_images[1], score_threshold=0.6)
-    assert all(d.score > 0.6 for d in strict) and len(strict) <= len(default)
-    loose = det.detect(probe_images[1], score_threshold=0.1, iou_threshold=0.9)
-    assert len(loose) >= len(default)
+    default = det.detect(busy_image)
+    assert len(det.detect(busy_image, max_detections=2)) == 2
+    strict = det.detect(busy_image, score_threshold=0.6)
+    assert all(d.score > 0.6 for d in strict) and len(strict) < len(default)
+    loose = det.detect(busy_image, score_threshold=0.1, iou_threshold=0.9)
+    assert len(loose) > len(default)
 
 
 def test_every_call_records_stage_timings(exports, probe_images):
@@ -70,10 +70,10 @@ def test_tflite_and_savedmodel_give_the_same_detections(exports, probe_images):
         assert not parity_problems(_triples(saved.detect(image)), _triples(lite.detect(image)))
 
 
-def test_load_accepts_folder_file_and_spec_path(exports, probe_images):
-    reference = sdk.load(exports.tflite).detect(probe_images[0])
+def test_load_accepts_folder_file_and_spec_path(exports, busy_image):
+    reference = sdk.load(exports.tflite).detect(busy_image)
     for path in (exports.tflite / "model.tflite", exports.tflite / "detector.json"):
-        assert sdk.load(path).detect(probe_images[0]) == reference
+        assert sdk.load(path).detect(busy_image) == reference
 
 
 @pytest.mark.parametrize("name", ["", "model.json"])

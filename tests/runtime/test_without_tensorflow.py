@@ -30,9 +30,9 @@ print(json.dumps({{"backend": det.backend.name, "n": len(found),
 """
 
 
-def test_load_and_detect_without_tensorflow(exports, probe_images):
+def test_load_and_detect_without_tensorflow(exports, busy_image):
     code = PROBE.format(blocked=repr(set(BLOCKED)), model=str(exports.tflite),
-                        image=str(probe_images[0]))
+                        image=str(busy_image))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]

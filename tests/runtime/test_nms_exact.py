@@ -1,8 +1,9 @@
-"""The vectorized NMS is exact greedy NMS, and cheap on images with many candidate boxes."""
+"""The vectorized NMS is exact greedy NMS, also on images with many candidate boxes.
+
+Its cost is measured in ``benchmarks/postprocess_overhead.py`` (BENCHMARKS.md), not here.
+"""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,6 @@ from sdk.spec import NmsSpec
 
 # Fast at 320 px has 3234 anchors; LiteRT runs it in ~4-8 ms on a 2-core CPU (DESIGN.md s4).
 ANCHORS = 3234
-BUDGET_MS = 4.0  # generous for a loaded CI machine: ~0.5-2 ms measured on the dev box
 
 
 def _loop_nms(boxes: np.ndarray, classes: np.ndarray | None, thr: float, max_out: int) -> list:
@@ -65,17 +65,13 @@ def _dense_scene(rng: np.random.Generator, classes: int = 6) -> tuple[np.ndarray
 
 
 @pytest.mark.parametrize("scene", ["dense", "scattered"])
-def test_postprocess_is_cheap_with_many_candidates(scene):
+def test_postprocess_caps_detections_with_many_candidates(scene):
     rng = np.random.default_rng(0)
     if scene == "dense":
         boxes, scores = _dense_scene(rng)
     else:  # 1000 small disjoint boxes: the most boxes survive, the worst case for NMS
         boxes, scores = _boxes(rng, ANCHORS, 0.04), rng.uniform(0.3, 1, (ANCHORS, 6))
     spec = NmsSpec(score_threshold=0.25)  # all 3234 x 6 entries pass; top 1000 go to NMS
-    times = []
-    for _ in range(15):
-        start = time.perf_counter()
-        out = postprocess(boxes, scores.astype(np.float32), spec)
-        times.append((time.perf_counter() - start) * 1000)
+    out = postprocess(boxes, scores.astype(np.float32), spec)
     assert len(out.scores) == spec.max_detections
-    assert float(np.median(times)) < BUDGET_MS
+    assert np.all(np.diff(out.scores) <= 0)

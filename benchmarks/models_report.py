@@ -1,0 +1,121 @@
+"""Measure the bundled Fast and Accurate detectors side by side for MODELS.md.
+
+For each model: COCO metrics on the synthetic test split (Keras source), parameters,
+FLOPs of the inference graph, and TFLite fp32 latency with LiteRT. Latency is measured
+interleaved (Fast, Accurate, Fast, ...) in one process so machine noise hits both alike;
+the ratio is the figure to trust.
+
+    .venv/bin/python benchmarks/models_report.py --data data/synth --out benchmarks/results
+
+Prints a Markdown table and writes ``models_report.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def flops(model_dir: str) -> float:
+    """GFLOPs of the batch-1 inference graph, counted by the TF profiler on a frozen graph."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    from sdk.models import build_inference_model
+    from sdk.models.io import load_detector
+
+    net, cfg, _ = load_detector(model_dir)
+    model = build_inference_model(net, cfg)
+    spec = tf.TensorSpec([1, *cfg.input_size, 3], tf.float32)
+    frozen = convert_variables_to_constants_v2(tf.function(model).get_concrete_function(spec))
+    opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    opts["output"] = "none"
+    return tf.compat.v1.profiler.profile(graph=frozen.graph, options=opts).total_float_ops / 1e9
+
+
+def interleaved_latency(detectors: dict, image, rounds: int, per_round: int) -> dict:
+    """Median invoke-to-readback ms per detector, alternating detectors every round."""
+    samples: dict[str, list[float]] = {name: [] for name in detectors}
+    for det in detectors.values():  # warm-up
+        for _ in range(3):
+            det.detect_arrays(image)
+    for _ in range(rounds):
+        for name, det in detectors.items():
+            for _ in range(per_round):
+                det.detect_arrays(image)
+                samples[name].append(det.last_timings.inference + det.last_timings.readback)
+    return {name: {"p50": statistics.median(v), "p90": sorted(v)[int(0.9 * len(v))],
+                   "runs": len(v)} for name, v in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="data/synth")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--models", nargs="+", default=["fast", "accurate"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+
+    import sdk
+    from exporters.export import export
+    from sdk.bench.probes import synthetic_probes
+    from sdk.data import load_dataset
+    from sdk.evaluate import evaluate_model
+    from sdk.models.io import load_detector
+
+    dataset = load_dataset(args.data, args.split)
+    rows, detectors = {}, {}
+    tmp = Path(tempfile.mkdtemp(prefix="models-report-"))
+    for name in args.models:
+        net, cfg, _ = load_detector(name)
+        t0 = time.time()
+        metrics = evaluate_model(name, dataset)
+        rows[name] = {"input": list(cfg.input_size), "params_M": net.count_params() / 1e6,
+                      "GFLOPs": flops(name), **metrics, "eval_s": round(time.time() - t0, 1)}
+        result = export(name, "tflite", "fp32", out_root=tmp, allow_degraded=True)
+        detectors[name] = sdk.load(result.out_dir, num_threads=args.threads)
+    image = synthetic_probes(1)[0]
+    for name, lat in interleaved_latency(detectors, image, args.rounds, 10).items():
+        rows[name]["tflite_fp32_p50_ms"], rows[name]["tflite_fp32_p90_ms"] = lat["p50"], lat["p90"]
+    report = {"machine": f"{platform.machine()} {os.cpu_count()} cores, python "
+                         f"{platform.python_version()}", "threads": args.threads,
+              "split": f"{args.data}/{args.split} ({len(dataset)} images)", "models": rows}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "models_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+
+
+def markdown(report: dict) -> str:
+    """The MODELS.md table."""
+    cols = ("mAP", "mAP50", "AP_small", "AP_medium", "AP_large", "params_M", "GFLOPs",
+            "tflite_fp32_p50_ms")
+    lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, row in report["models"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.3f}" if row[c] < 10 else
+                                                f"{row[c]:.1f}" for c in cols) + " |")
+    models = report["models"]
+    if {"fast", "accurate"} <= set(models):
+        f, a = models["fast"], models["accurate"]
+        lines.append(f"\nAccurate - Fast: {100 * (a['mAP'] - f['mAP']):+.1f} mAP points, "
+                     f"{100 * (a['AP_small'] - f['AP_small']):+.1f} AP_small points; Fast is "
+                     f"{a['tflite_fp32_p50_ms'] / f['tflite_fp32_p50_ms']:.2f}x faster "
+                     f"(TFLite fp32, LiteRT, {report['threads']} threads, interleaved).")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
