@@ -20,8 +20,9 @@ import click
 from exporters.registry import format_names
 
 EXIT_FAILED, EXIT_PARITY = 1, 3
-_TABLE_COLUMNS = ("format", "quantization", "status", "size_mb", "mAP", "mAP50", "delta_mAP",
-                  "p50_ms", "p90_ms", "parity")
+# Short headers keep the table readable in an 80-column terminal (JSON keeps the long ones).
+_LABELS = {"quantization": "quant", "size_mb": "MB", "delta_mAP": "ΔmAP", "p50_ms": "p50 ms",
+           "p90_ms": "p90 ms"}
 
 
 @contextlib.contextmanager
@@ -51,13 +52,14 @@ def _exit_code(rows: list[dict[str, Any]]) -> int:
 
 def _report(rows: list[dict[str, Any]], skipped: list[str], paths: tuple[Path, Path] | None,
             title: str, as_json: bool) -> None:
+    from exporters.matrix import COLUMNS
     from sdk.commands.console import print_rows
 
     if as_json:
         click.echo(json.dumps({"title": title, "rows": rows, "skipped": skipped,
                                "tables": [str(p) for p in paths or ()]}, indent=2, default=str))
         return
-    print_rows(title, [{c: r.get(c) for c in _TABLE_COLUMNS} for r in rows], False)
+    print_rows(title, [{_LABELS.get(c, c): r.get(c) for c in COLUMNS} for r in rows], False)
     for row in rows:
         for note in row["notes"]:
             click.echo(f"{row['format']} {row['quantization']}: {note}", err=True)

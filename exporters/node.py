@@ -69,7 +69,8 @@ class NodeRunner:
             if missing:  # read by name, never by position (converters reorder outputs)
                 raise ExportError(f"outputs {missing} named in detector.json are not in the "
                                   f"model.json signature {result['outputs']}")
-            return tuple(np.load(tmp / "out" / f"{n}.npy") for n in wanted)  # type: ignore
+            boxes, scores = (np.load(tmp / "out" / f"{n}.npy") for n in wanted)
+            return boxes, scores
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -34,6 +34,10 @@ def vendor_url(package: str, filename: str) -> str:
     return f"/static/vendor/{package}/{filename}"
 
 
+def sdk_url(filename: str) -> str:
+    return f"/static/sdk/{filename}"
+
+
 @bp.get("/static/<path:filename>")
 def static(filename: str) -> Response:
     """The demo page's own files."""

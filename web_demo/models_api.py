@@ -37,14 +37,21 @@ def not_found(error: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=error, message=message, **extra), 404
 
 
-def _status(variant: Variant, build: dict[str, Any]) -> dict[str, Any]:
+def _ready(variant: Variant, note: str) -> dict[str, Any]:
     folder = variant.folder(_exports_dir())
-    if is_complete(folder):
-        ready = {"status": "ready", "message": "", **describe(folder)}
-        ready["reference"] = reference.is_current(_exports_dir(), variant.model)
-        return ready
-    state = build["variants"].get(variant.name)
-    if state and state["state"] != "ready":
+    try:
+        facts = describe(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # half-copied or hand-edited
+        return {"status": "broken", "message": f"{folder.name}: unreadable export ({exc})"}
+    return {"status": "ready", "message": note, **facts,
+            "reference": reference.is_current(_exports_dir(), variant.model)}
+
+
+def _status(variant: Variant, build: dict[str, Any]) -> dict[str, Any]:
+    state = build["variants"].get(variant.name) or {"state": "missing", "message": ""}
+    if is_complete(variant.folder(_exports_dir())):
+        return _ready(variant, state["message"])  # e.g. "export degraded"
+    if state["state"] not in ("missing", "ready"):
         return {"status": state["state"], "message": state["message"]}
     hint = _MISSING_HINT.format(model=variant.model, quant=variant.quantization)
     return {"status": "missing", "message": hint}
@@ -84,8 +91,7 @@ def model_file(name: str, filename: str) -> Response | tuple[Response, int]:
     if variant is None:
         return not_found("model_not_found", f"model variant {name!r} is not available",
                          variant=name)
-    response = send_inside(variant.folder(_exports_dir()), filename)
-    return response
+    return send_inside(variant.folder(_exports_dir()), filename)
 
 
 @bp.get("/api/models/<name>/reference")

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, url_for
 
-from web_demo.assets import vendor_url
+from web_demo.assets import sdk_url, vendor_url
 from web_demo.reference import probe_paths
 
 bp = Blueprint("pages", __name__)
@@ -30,7 +30,7 @@ IMPORTS: dict[str, str] = {
     "@tensorflow/tfjs-backend-wasm": vendor_url("tfjs-backend-wasm", "tf-backend-wasm.fesm.min.js"),
     "@tensorflow/tfjs-backend-webgpu": vendor_url(
         "tfjs-backend-webgpu", "tf-backend-webgpu.fesm.min.js"),
-    **{name: "/static/sdk/node-shim.js" for name in _NODE_BUILTINS},
+    **{name: sdk_url("node-shim.js") for name in _NODE_BUILTINS},
 }
 
 
@@ -55,8 +55,8 @@ def index() -> str:
     """The live demo."""
     samples = [{"name": p.name, "url": url_for("assets.static", filename=f"samples/{p.name}")}
                for p in probe_paths()]
-    page = {"secure": request.is_secure, "samples": samples}
-    return render_template("index.html", import_map=import_map_json(), page=page)
+    return render_template("index.html", import_map=import_map_json(),
+                           page={"samples": samples})
 
 
 @bp.get("/testcard")

@@ -75,28 +75,27 @@ def _weight_files(folder: Path) -> list[Path]:
     return [folder / p for group in manifest.get("weightsManifest", []) for p in group["paths"]]
 
 
-_hash_cache: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+# folder -> (size and mtime of each file, digest): a rebuilt export gets a new identity.
+_hash_cache: dict[str, tuple[tuple[tuple[int, int], ...], str]] = {}
 _hash_lock = threading.Lock()
 
 
 def artifact_sha256(folder: Path) -> str:
-    """sha256 identifying the exact artifact: model.json, then every shard in manifest order.
-
-    Cached by (path, size, mtime) of each file, so a rebuilt export gets a new identity.
-    """
+    """sha256 identifying the exact artifact: model.json, then every shard in manifest order."""
     files = [folder / MODEL_FILE, *_weight_files(folder)]
-    key = (str(folder), tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+    stats = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in files)
     with _hash_lock:
-        if key in _hash_cache:
-            return _hash_cache[key]
+        cached = _hash_cache.get(str(folder))
+    if cached and cached[0] == stats:
+        return cached[1]
     digest = hashlib.sha256()
     for path in files:
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     with _hash_lock:
-        _hash_cache[key] = digest.hexdigest()
-    return _hash_cache[key]
+        _hash_cache[str(folder)] = (stats, digest.hexdigest())
+    return digest.hexdigest()
 
 
 def describe(folder: Path) -> dict[str, Any]:

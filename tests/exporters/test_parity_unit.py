@@ -72,6 +72,8 @@ def test_wrong_normalization_in_the_spec_fails(fake_source, probes):
 
 def test_shape_mismatch_fails_with_the_shapes(fake_source, probes):
     class Truncated(NumpyModel):
+        """Drops the last anchor: the gate must report the shapes, not crash."""
+
         def run(self, x):
             boxes, scores = super().run(x)
             return boxes[:, :-1], scores[:, :-1]

@@ -129,9 +129,9 @@ def phone(browser: Any, base_url: str) -> Iterator[Phone]:
     assert phone.errors == []
 
 
-def _screenshot(phone: Phone, name: str) -> None:
+def _screenshot(phone: Phone, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    phone.page.screenshot(path=str(ARTIFACTS / f"web_demo-{name}.png"))
+    phone.page.screenshot(path=str(ARTIFACTS / f"web_demo-{name}.png"), full_page=full_page)
 
 
 def test_camera_detections_match_the_python_runtime(phone: Phone, demo_model: DemoModel,
@@ -274,7 +274,6 @@ def test_benchmark_report_survives_a_failed_submit(phone: Phone, demo_app: Flask
     assert "waiting for the network" in page.text_content("#outbox-status")
     pending = page.evaluate("JSON.parse(localStorage.getItem('sdk-demo.outbox.v1'))")
     assert len(pending) == 1 and len(_reports(demo_app)) == before
-    _screenshot(phone, "benchmark")
     page.unroute("**/api/v1/reports")
     page.reload()  # the outbox is flushed on the next visit
     phone.wait_for("body[data-outbox='0']")
@@ -289,4 +288,59 @@ def test_benchmark_report_survives_a_failed_submit(phone: Phone, demo_app: Flask
     assert report["accuracy"]["probe_images"] == len(probe_paths())
     assert report["page"]["hidden_during_run"] is False
     assert record["valid"], record["reasons"]
+    page.wait_for_selector("#outbox-status:has-text('stored and ranked')")
+    _screenshot(phone, "benchmark", full_page=True)
     phone.errors[:] = [e for e in phone.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+
+
+def test_leaderboard_runs_under_the_demo_csp(phone: Phone) -> None:
+    page = phone.open("/bench/")
+    page.wait_for_load_state("load")  # dashboard.js has run: its errors would be recorded
+    page.wait_for_selector("#leaderboard")
+    assert "Which model variant" in page.text_content("h1")
+
+
+def test_js_protocol_port_matches_python(phone: Phone) -> None:
+    from sdk.bench import protocol
+
+    latencies = [12.5, 9.0, 30.25, 11.0, 10.5, 9.75, 14.0]
+    reference = [[{"box": [0, 0, 10, 10], "label": "a", "score": 0.9},
+                  {"box": [20, 20, 40, 40], "label": "b", "score": 0.8}]]
+    measured = [[{"box": [1, 1, 10, 10], "label": "a", "score": 0.85},
+                 {"box": [20, 20, 40, 40], "label": "a", "score": 0.8}]]
+    page = phone.open("/testcard")  # any page of the app; no model needed
+    got = page.evaluate("""async ([lat, ref, meas, acc]) => {
+        const p = await import('/static/js/protocol.js');
+        return {summary: p.summarize(lat), fingerprint: p.compareDetections(ref, meas, acc),
+                stop: [p.shouldStop(acc.bounds, 1, 0.6), p.shouldStop(acc.bounds, 0, 0.6)]};
+    }""", [latencies, reference, measured,
+           {**protocol.protocol_dict()["accuracy"], "bounds": protocol.protocol_dict()["warmup"]}])
+    expected = protocol.summarize(latencies)
+    expected.pop("count")
+    assert got["summary"] == pytest.approx(expected)
+    fingerprint = protocol.compare_detections(reference, measured)
+    assert got["fingerprint"]["matched_fraction"] == fingerprint.matched_fraction == 0.5
+    assert got["fingerprint"]["passed"] is fingerprint.passed is False
+    assert got["fingerprint"]["max_score_delta"] == pytest.approx(fingerprint.max_score_delta)
+    assert got["stop"] == [protocol.WARMUP.should_stop(1, 0.6), protocol.WARMUP.should_stop(0, 0.6)]
+
+
+HIDE_PAGE = """() => {
+    Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
+    document.dispatchEvent(new Event("visibilitychange"));
+    delete document.visibilityState;
+}"""
+
+
+def test_benchmark_on_a_hidden_page_is_stored_but_not_ranked(phone: Phone,
+                                                             demo_app: Flask) -> None:
+    page = phone.open()
+    phone.wait_for(f"{READY}[data-backend=wasm]")
+    page.click("#bench-run")
+    page.wait_for_selector("#bench-status:has-text('Measuring')", timeout=WAIT_MS)
+    page.evaluate(HIDE_PAGE)  # the person switched apps: timers were throttled
+    phone.wait_for("body[data-outbox='0']", timeout=120_000)
+    record = _reports(demo_app)[0]  # newest first
+    assert record["report"]["page"]["hidden_during_run"] is True
+    assert not record["valid"] and any(r.startswith("page_hidden") for r in record["reasons"])
+    assert "not ranked" in page.text_content("#outbox-status")

@@ -179,3 +179,10 @@ def test_reference_missing_or_stale(client: FlaskClient, exports_dir: Path) -> N
 def test_variant_names(name: str, parsed: tuple[str, str] | None) -> None:
     variant = parse_name(name)
     assert (variant and (variant.model, variant.quantization)) == parsed
+
+
+def test_unreadable_export_is_listed_as_broken(client: FlaskClient, exports_dir: Path) -> None:
+    (exports_dir / "fast-tfjs-fp32" / "model.json").write_text("{not json")
+    variant = _variants(client)["fast-tfjs-fp32"]
+    assert variant["status"] == "broken" and "unreadable export" in variant["message"]
+    assert client.get("/api/models").json["default"] is None

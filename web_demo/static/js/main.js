@@ -175,6 +175,7 @@ async function benchmark() {
     $("bench-status").textContent = "Benchmark done. Sending the report…";
     if (token === state.loading) adopt(detector, variant); else detector.dispose();
     await retrier.now();
+    $("bench-status").textContent = "Benchmark done.";
   } catch (err) {
     $("bench-status").textContent = `Benchmark failed: ${err.message}`;
     if (token === state.loading) await useVariant();
