@@ -44,19 +44,21 @@ test: setup
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 
-# Re-train the bundled defaults from scratch on this CPU (background-friendly: every
-# epoch is checkpointed, re-running continues where it stopped). See MODELS.md.
+# Train the bundled defaults from scratch on this CPU, resumably: every epoch is
+# checkpointed in training/<arch>/ (committed, so training continues across machines and
+# sessions), and the result -- or the latest checkpoint, with an interim model card -- is
+# bundled into sdk/weights/<arch>. See MODELS.md for timings.
 weights: weights-fast weights-accurate
 
 weights-fast: data
-	$(BIN)/sdk train --arch fast --data $(DATA) --out runs/fast --epochs 15 \
+	$(BIN)/sdk train --arch fast --data $(DATA) --out training/fast --epochs 15 \
 	    --batch-size 16 --lr 2e-3 --seed 0 --resume
-	bash .ci/bundle-weights.sh fast runs/fast
+	bash .ci/bundle-weights.sh fast training/fast $(DATA)
 
 weights-accurate: data
-	$(BIN)/sdk train --arch accurate --data $(DATA) --out runs/accurate --epochs 8 \
+	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 8 \
 	    --batch-size 12 --lr 2e-3 --seed 0 --resume
-	bash .ci/bundle-weights.sh accurate runs/accurate
+	bash .ci/bundle-weights.sh accurate training/accurate $(DATA)
 
 clean:
 	rm -rf $(VENV) node_modules $(SYS_STAMP) .pytest_cache

@@ -10,7 +10,7 @@ from typing import Any
 from sdk import __version__
 from sdk.data import load_dataset
 from sdk.models import build_training_model, default_config
-from sdk.models.io import save_detector
+from sdk.models.io import CONFIG_FILE, save_detector
 from sdk.train.loop import TrainOptions, train_loop
 
 
@@ -37,6 +37,7 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
         overrides["input_size"] = input_size
     cfg = default_config(arch, train_set.classes, **overrides)
     out.mkdir(parents=True, exist_ok=True)
+    cfg.save(out / CONFIG_FILE)  # a checkpoint is only usable with the config beside it
     net = build_training_model(cfg)
     history = train_loop(net, cfg, train_set, out, opts, resume=resume, progress=progress,
                          on_epoch=on_epoch)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+SEED, TINY_SIZE = 0, 96
 BACKGROUND_BIAS = 2.0  # by trial: ~10 detections >= 0.3 per synthetic probe image
 HEAD_SCALE = 0.5  # by trial: fp16 then matches the reference like a trained model does
 
@@ -41,16 +42,25 @@ def _make_confident(net, cfg, images: np.ndarray) -> None:
 
 
 @pytest.fixture(scope="session")
-def confident_fast(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path,
-                   tiny_data: Path) -> Path:
-    """A tiny Fast detector folder (config + weights) whose outputs depend on the image."""
+def confident_fast(tmp_path_factory: pytest.TempPathFactory, tiny_data: Path) -> Path:
+    """A tiny Fast detector folder (config + weights) whose outputs depend on the image.
+
+    Built here with a fixed seed (not from ``tiny_fast``, whose weights change every
+    session) so the parity margins of the tests are the same on every run.
+    """
+    import keras
+
     from sdk.data import load_dataset, load_image
-    from sdk.models.io import load_detector, save_detector
+    from sdk.models import build_training_model, default_config
+    from sdk.models.io import save_detector
     from sdk.preprocess import preprocess
 
-    net, cfg, _ = load_detector(tiny_fast)
+    train = load_dataset(tiny_data, "train")
+    keras.utils.set_random_seed(SEED)
+    cfg = default_config("fast", train.classes, input_size=TINY_SIZE)
+    net = build_training_model(cfg)
     images = np.concatenate([preprocess(load_image(s.image_path), cfg.input_spec)[0]
-                             for s in load_dataset(tiny_data, "train").samples])
+                             for s in train.samples])
     _make_confident(net, cfg, images)
     return save_detector(tmp_path_factory.mktemp("confident") / "fast", net, cfg)
 

@@ -23,21 +23,41 @@ async function loadImage(url) {
 /** Remembers whether the page was hidden at any moment between start() and stop(). */
 class VisibilityWatch {
   start() {
-    this.hidden = document.visibilityState !== "visible";
-    this.listener = () => {
-      if (document.visibilityState !== "visible") this.hidden = true;
-    };
+    this.hidden = false;
+    this.listener = () => this.check();
     document.addEventListener("visibilitychange", this.listener);
+    this.check();
+  }
+
+  /** Also called after every run, in case an event was missed. */
+  check() {
+    if (document.visibilityState !== "visible") this.hidden = true;
   }
 
   stop() {
+    this.check();
     document.removeEventListener("visibilitychange", this.listener);
     return this.hidden;
   }
 }
 
-/** Run `step(i)` until the bounds say stop; time each run. */
-async function timedLoop(bounds, step) {
+/**
+ * Let the browser run its queued tasks (paint, input, visibilitychange). On wasm a detect
+ * resolves in microtasks only, so without this the page would freeze for the whole loop
+ * and a hidden page would go unnoticed. A posted message is an ordinary task: unlike a
+ * nested setTimeout(0) it is not clamped to 4 ms, and unlike scheduler.yield() it does not
+ * jump ahead of the browser's other queued work.
+ */
+function yieldToBrowser() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = resolve;
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Run `step(i)` until the bounds say stop; time each run (the yields are not timed). */
+async function timedLoop(bounds, step, onRun) {
   const latencies = [];
   const stages = [];
   const start = performance.now();
@@ -46,6 +66,8 @@ async function timedLoop(bounds, step) {
     const stageTimes = await step(latencies.length);
     latencies.push(performance.now() - t);
     if (stageTimes) stages.push(stageTimes);
+    onRun(latencies.length);
+    await yieldToBrowser();
   }
   return { runs: latencies.length, ms: performance.now() - start, latencies, stages };
 }
@@ -133,10 +155,14 @@ export async function runBenchmark({ variant, backend, deviceName, load, sampleU
       await detector.detect(probes[i % probes.length]);
       return detector.lastTimings;
     };
+    const onRun = (phase) => (runs) => {
+      watch.check();
+      if (runs % 10 === 0) progress(`${phase}… ${runs} runs`);
+    };
     progress("Warming up…");
-    const warm = await timedLoop(protocol.warmup, step);
+    const warm = await timedLoop(protocol.warmup, step, onRun("Warming up"));
     progress("Measuring…");
-    const loop = await timedLoop(protocol.measure, step);
+    const loop = await timedLoop(protocol.measure, step, onRun("Measuring"));
     progress("Checking accuracy against the fp32 reference…");
     const accuracy = await accuracyCheck(detector, probes, reference, protocol);
     const report = buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName,
