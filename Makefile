@@ -34,8 +34,10 @@ $(DATA)/README.md: | $(PY_STAMP)
 
 data: $(DATA)/README.md
 
-demo: setup data
-	$(BIN)/sdk eval --model fast --data $(DATA) --split test
+# Serve the web demo on the LAN (missing TF.js exports of the bundled models are built on
+# first start). Open the printed URL, or scan the QR code with a phone.
+demo: setup
+	$(BIN)/sdk serve --host 0.0.0.0 --port 8000
 
 test: setup
 	bash .ci/postgres.sh

@@ -10,6 +10,7 @@
 set -euo pipefail
 name="$1"; run="$2"; data="${3:-data/synth}"
 dest="sdk/weights/$name"
+mkdir -p sdk/weights
 tmp="$(mktemp -d "sdk/weights/.${name}.XXXX")"
 trap 'rm -rf "$tmp"' EXIT
 if [ -f "$run/config.json" ]; then
@@ -29,7 +30,9 @@ import json, sys
 from pathlib import Path
 from sdk.data import load_dataset
 from sdk.evaluate import evaluate_model
+from sdk.train.precise_bn import recalibrate_model_dir
 out, run, data = map(Path, sys.argv[1:])
+recalibrate_model_dir(out, data)  # checkpoint BN statistics lag the weights
 state = json.loads((run / "checkpoint" / "state.json").read_text())
 card = {"status": f"interim: epoch {state['epoch']} of {state['options']['epochs']}",
         "options": state["options"], "history": state["history"],

@@ -76,6 +76,14 @@ def _report(rows: list[dict[str, Any]], skipped: list[str], paths: tuple[Path, P
         click.echo(f"tables: {paths[0]} {paths[1]}")
 
 
+def _quantize_help() -> str:
+    from exporters.registry import get_format
+
+    per_format = "; ".join(f"{n}: {', '.join(get_format(n).quantizations)}"
+                           for n in format_names())
+    return f"Quantization, first = default ({per_format}); 'all' for every one."
+
+
 def _on_cell(row: dict[str, Any]) -> None:
     click.echo(f"[{row['format']} {row['quantization']}] {row['status']}", err=True)
 
@@ -83,8 +91,7 @@ def _on_cell(row: dict[str, Any]) -> None:
 @click.command(name="export")
 @click.option("--format", "fmt", type=click.Choice([*format_names(), "all"]), required=True,
               help="Target format, or 'all' for the matrix.")
-@click.option("--quantize", "quantization", default=None,
-              help="Quantization (default: the format's first); 'all' for every one.")
+@click.option("--quantize", "quantization", default=None, help=_quantize_help())
 @click.option("--model", default="fast", show_default=True,
               help="'fast', 'accurate', a 'sdk train' folder or a SavedModel export.")
 @click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path),
@@ -110,6 +117,13 @@ def export(fmt: str, quantization: str | None, model: str, out_root: Path, calib
 
     Every export is run in its real runtime and compared with the Keras model (parity
     gate); the folder is written only if the export passes (or with --allow-degraded).
+
+    \b
+    Examples:
+      sdk export --format tfjs
+      sdk export --format tflite --model accurate --quantize int8 --calib images/
+      sdk export --format all --quantize all --data data/synth
+    Exit codes: 0 ok, 1 refused or failed, 2 usage error, 3 over the parity budget.
     """
     from exporters.errors import ExportError
     from exporters.matrix import run_matrix, write_tables

@@ -19,7 +19,13 @@ from typing import Any
 from exporters.calibration import CalibrationSet, load_calibration, require_folder
 from exporters.errors import OutputExistsError, ParityError, RunnerUnavailableError
 from exporters.formats.base import ExportFormat, Runner
-from exporters.parity import Budget, ParityReport, check_parity, probe_inputs
+from exporters.parity import (
+    DEFAULT_BUDGETS,
+    Budget,
+    ParityReport,
+    check_parity,
+    probe_inputs,
+)
 from exporters.probes import ProbeSet, probe_set
 from exporters.readme import readme_text
 from exporters.registry import get_format
@@ -100,21 +106,29 @@ def _attempts(fmt: ExportFormat, source: ExportSource, tmp: Path, quantization: 
               budgets: Mapping[str, Budget]) -> tuple[_Attempt, list[str]]:
     """Convert and check each variant until one passes; returns the last and the notes."""
     notes = [calib.warning] if calib is not None and calib.warning else []
-    variants = fmt.variants(quantization)
-    for i, variant in enumerate(variants):
-        for child in tmp.iterdir():  # a retry starts from an empty folder
+    first, *fallbacks = fmt.variants(quantization)
+    attempt = _attempt(fmt, source, tmp, first, calib, probes, eval_set, budgets)
+    for fallback in fallbacks:
+        if attempt.report.verdict != "fail":
+            break
+        notes.append(f"{attempt.variant} missed its parity budget "
+                     f"({'; '.join(attempt.report.reasons)}); retried as {fallback}")
+        for child in tmp.iterdir():  # the retry starts from an empty folder
             shutil.rmtree(child) if child.is_dir() else child.unlink()
-        artifact = fmt.convert(source, tmp, variant, calib)
-        spec = fmt.artifact_spec(artifact, source.spec.with_provenance(**export_provenance(
-            fmt.name, variant, calib.sha256 if calib else None, fmt.converter_versions())))
-        budget = budgets[fmt.budget_class[variant]]
-        report, runner = _parity(fmt, artifact, spec, source, probes, eval_set, budget)
-        attempt = _Attempt(variant, artifact, spec, report, runner)
-        if report.verdict != "fail" or i == len(variants) - 1:
-            return attempt, notes
-        notes.append(f"{variant} missed its parity budget ({'; '.join(report.reasons)}); "
-                     f"retried as {variants[i + 1]}")
-    raise AssertionError("unreachable: variants() is never empty")
+        attempt = _attempt(fmt, source, tmp, fallback, calib, probes, eval_set, budgets)
+    return attempt, notes
+
+
+def _attempt(fmt: ExportFormat, source: ExportSource, tmp: Path, variant: str,
+             calib: CalibrationSet | None, probes: ProbeSet, eval_set: Dataset | None,
+             budgets: Mapping[str, Budget]) -> _Attempt:
+    """Convert one variant into ``tmp`` and run the parity gate on it."""
+    artifact = fmt.convert(source, tmp, variant, calib)
+    spec = fmt.artifact_spec(artifact, source.spec.with_provenance(**export_provenance(
+        fmt.name, variant, calib.sha256 if calib else None, fmt.converter_versions())))
+    report, runner = _parity(fmt, artifact, spec, source, probes, eval_set,
+                             budgets[fmt.budget_class[variant]])
+    return _Attempt(variant, artifact, spec, report, runner)
 
 
 def _metrics(report: ParityReport, latency: list[float], runtime: str) -> dict[str, Any]:
@@ -221,8 +235,6 @@ def export(model: str | Path | ExportSource, fmt: str, quantization: str | None 
             quantization, missing calibration, existing output, converter failure) and
             :class:`ParityError` when over budget without ``allow_degraded``.
     """
-    from exporters.parity import DEFAULT_BUDGETS
-
     plan = prepare(model, fmt, quantization, out_root, calib, data, force, options)
     eval_set = _resolve_dataset(data, split)
     with contextlib.ExitStack() as stack:

@@ -65,6 +65,7 @@ def result_row(result: ExportResult) -> dict[str, Any]:
             "p50_ms": round(float(np.percentile(lat, 50)), 2) if lat else None,
             "p90_ms": round(float(np.percentile(lat, 90)), 2) if lat else None,
             "parity": result.parity.verdict, "runtime": result.runtime,
+            "seconds": round(result.seconds, 1),
             "out_dir": str(result.out_dir), "notes": result.notes,
             "parity_report": result.parity.to_dict()}
 
@@ -135,7 +136,8 @@ def markdown(rows: list[dict[str, Any]], title: str) -> str:
     for row in rows:
         cells = ["" if row.get(c) is None else _fmt(row[c]) for c in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
-    notes = [f"* {r['format']} {r['quantization']}: {n}" for r in rows for n in r["notes"]]
+    notes = [f"* {r['format']} {r['quantization']}: {' '.join(n.split())}"  # one line each
+             for r in rows for n in r["notes"]]
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 

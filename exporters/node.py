@@ -49,7 +49,8 @@ class NodeRunner:
         self.env = {**os.environ, "NODE_PATH": str(modules)}
         self.spec = spec
         version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
-        self.description = f"tfjs wasm backend in Node {version.strip()}"
+        self.node_version = version.strip()
+        self.description = f"tfjs wasm in Node {self.node_version}"
 
     def _call(self, inputs: np.ndarray, *extra: str) -> tuple[Path, dict]:
         tmp = Path(tempfile.mkdtemp(prefix="sdk-tfjs-"))
@@ -58,11 +59,14 @@ class NodeRunner:
                               capture_output=True, text=True, env=self.env, timeout=TIMEOUT_S)
         if proc.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise RunnerUnavailableError(f"TF.js run failed: {proc.stderr.strip()[-800:]}")
+            head = " | ".join(proc.stderr.strip().splitlines()[:3])  # the error, not the stack
+            raise ExportError(f"TF.js run in Node failed: {head}")
         return tmp, json.loads((tmp / "out" / "result.json").read_text())
 
     def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         tmp, result = self._call(inputs)
+        self.description = (f"tfjs {result['tfjs']} {result['backend']} "
+                            f"({result['threads']} thread(s)) in Node {self.node_version}")
         try:
             wanted = (self.spec.outputs.boxes, self.spec.outputs.scores)
             missing = [n for n in wanted if n not in result["outputs"]]

@@ -11,10 +11,9 @@ _PYTHON = """\
 
 ```python
 import sdk
-from sdk.data import load_image
 
-detector = sdk.load("{folder}")             # reads detector.json, picks the runtime
-detections = detector.detect(load_image("photo.jpg"))
+detector = sdk.load("{folder}")        # reads detector.json, picks the runtime
+detections = detector.detect("photo.jpg")  # a path, PIL image or HxWx3 uint8 RGB array
 ```
 """
 
@@ -22,7 +21,8 @@ def readme_text(folder: str, spec: DetectorSpec, files: list[str], parity: str,
                 notes: list[str], usage: str = "", python: bool = True) -> str:
     """Markdown for ``folder``: contents, provenance, parity verdict, loading snippets.
 
-    ``usage`` is the format's own loading section (a template with ``{url}`` and ``{input}``);
+    ``usage`` is the format's own loading section (a template with ``{url}``, ``{input}``
+    and ``{pad}``);
     ``python`` says whether ``sdk.load`` runs this format.
     """
     prov: dict[str, Any] = spec.provenance
@@ -47,5 +47,6 @@ def readme_text(folder: str, spec: DetectorSpec, files: list[str], parity: str,
     if python:
         lines.append(_PYTHON.format(folder=folder))
     if usage:
-        lines.append(usage.format(url=f"/exports/{folder}", input=spec.input.name))
+        lines.append(usage.format(url=f"/exports/{folder}", input=spec.input.name,
+                                  pad=spec.input.pad_value))
     return "\n".join(lines)

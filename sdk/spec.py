@@ -149,6 +149,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; exports are meant to be shared/served
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

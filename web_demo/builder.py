@@ -3,7 +3,7 @@
 The exporter (``exporters.export.export`` by default) and TensorFlow are imported only when
 a build actually runs, so the demo serves existing exports without them. Several server
 processes (gunicorn workers) share one build through a lock file: the first one builds,
-the others report ``waiting`` until the folders appear.
+the others report ``waiting`` until it is done.
 """
 
 from __future__ import annotations
@@ -84,17 +84,17 @@ def _check_weights(model: str) -> None:
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[bool]:
-    """Hold an exclusive lock on ``lock_path`` if free; yields whether it was acquired."""
+def _exclusive(lock_path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path``, calling ``on_wait`` first if it is taken."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
+            on_wait()
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            yield True
+            yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -127,10 +127,13 @@ class Builder:
 
     def run(self) -> None:
         """Build every missing variant, then the reference detections (blocking)."""
-        with _exclusive(self.exports_dir / reference.STATE_DIR / "build.lock") as mine:
-            if not mine:
-                self.state.update(phase="waiting", message="another server process is building")
-                return
+        def waiting() -> None:
+            self.state.update(phase="waiting", message="another server process is building")
+
+        # The lock is held while building; a process that waited finds the folders done
+        # and only builds what the other one could not.
+        with _exclusive(self.exports_dir / reference.STATE_DIR / "build.lock", waiting):
+            self.state.update(phase="running", message="")
             try:
                 self._build_all(self.missing())
                 self._build_references()

@@ -105,7 +105,7 @@ class ExportFormat:
             parity budget (e.g. full int8 -> int8 with the box/score head kept in float).
         options: Format options (``name -> help``) accepted by the constructor.
         usage: README section on loading the artifact outside Python (``{url}``,
-            ``{input}`` are filled in).
+            ``{input}`` and ``{pad}`` are filled in).
         python_runtime: Whether ``sdk.load`` runs the artifact.
     """
 
@@ -118,6 +118,7 @@ class ExportFormat:
     options: ClassVar[dict[str, str]] = {}
     usage: ClassVar[str] = ""  # README section: how to load it outside Python
     python_runtime: ClassVar[bool] = True  # sdk.load can run it
+    converter_packages: ClassVar[tuple[str, ...]] = ("tensorflow",)  # recorded in provenance
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -186,17 +187,17 @@ class ExportFormat:
         """Bytes a device downloads for this artifact."""
         return path_size(artifact)
 
-    converter_packages: ClassVar[tuple[str, ...]] = ("tensorflow",)
-
     def converter_versions(self) -> dict[str, str]:
         """Versions of the converter packages, recorded in provenance."""
         return {p: package_version(p) for p in self.converter_packages}
 
 
+# How each converter names the op or layer it stumbled on, most specific first.
 _CULPRIT_PATTERNS = (
     r"'(tfl?\.\w+)' op",  # TFLite/MLIR: "'tf.Foo' op is neither a custom op nor a flex op"
+    r"Unsupported Ops in the model[^\n]*\n\s*([^\n]+)",  # tensorflowjs: list on next line
+    r"Conversion for TF op '(\w+)' not implemented",  # coremltools
     r"[Oo]p type not registered '(\w+)'",  # TensorFlow graph import
-    r"[Uu]nsupported (?:TF |tf )?ops?:? ['\"]?([\w./]+)",  # tfjs / coremltools
     r"[Ll]ayer ['\"]([\w./-]+)['\"]",  # Keras
     r"node ['\"]?([\w./-]+)['\"]?",  # graph nodes named by any converter
 )

@@ -34,6 +34,8 @@ let request = VNCoreMLRequest(model: model) {{ request, _ in
 }}
 request.imageCropAndScaleOption = .scaleFit   // letterbox, as in training
 ```
+(Vision pads the letterbox with black, detector.json says gray {pad}: objects touching the
+border may score slightly differently.)
 `model.mlpackage` is the bare network (`{input}` -> `boxes`, `scores`) for custom pipelines;
 NMS thresholds can be changed per request through the `iouThreshold` /
 `confidenceThreshold` inputs of `Detector.mlpackage`.

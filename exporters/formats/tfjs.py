@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from exporters.errors import ExportError
 from exporters.formats.base import EXACT, HALF, LOW_BIT, ExportFormat, conversion_error
+from exporters.tfjs_graph import unfuse_tensor_biases
 from sdk.spec import DetectorSpec, atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,7 +21,7 @@ USAGE = """\
 
 ```js
 import {{ load }} from "/static/sdk/detector.js";
-const detector = await load("{url}/model.json");   // detector.json is inside model.json
+const detector = await load("{url}/");   // model.json + detector.json of this folder
 const detections = await detector.detect(videoElement);
 detector.dispose();
 ```
@@ -69,6 +70,7 @@ class TFJSFormat(ExportFormat):
     converter_packages = ("tensorflow", "tensorflowjs")
     filename = "model.json"
     usage = USAGE
+    python_runtime = False  # sdk.load runs TFLite / SavedModel; TF.js runs in the browser
 
     def convert(self, source: ExportSource, out_dir: Path, quantization: str,
                 calib: CalibrationSet | None) -> Path:
@@ -84,6 +86,10 @@ class TFJSFormat(ExportFormat):
         artifact = out_dir / self.filename
         if not artifact.is_file():  # the converter prints and returns on some failures
             raise ExportError(f"tfjs converter wrote no {self.filename} in {out_dir}")
+        model = json.loads(artifact.read_text())
+        self.unfused = unfuse_tensor_biases(model)  # see exporters.tfjs_graph
+        if self.unfused:
+            atomic_write_text(artifact, json.dumps(model))
         return artifact
 
     def embed_metadata(self, artifact: Path, spec: DetectorSpec) -> None:
@@ -109,7 +115,8 @@ class TFJSFormat(ExportFormat):
         if missing:
             raise ExportError(f"{artifact}: signature outputs {sorted(outputs)} lack "
                               f"{sorted(missing)} named in detector.json")
-        return {**checked, "signature_outputs": sorted(outputs)}
+        return {**checked, "signature_outputs": sorted(outputs),
+                "unfused_for_wasm": getattr(self, "unfused", [])}
 
     def artifact_size(self, artifact: Path) -> int:
         model = json.loads(artifact.read_text())

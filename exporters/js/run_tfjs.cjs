@@ -37,6 +37,7 @@ function readNpy(file) {
   return { dtype, shape, data };
 }
 
+/** Write float32 ``chunks`` (concatenated in order) as a .npy array of ``shape``. */
 function writeNpy(file, shape, data) {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${
     shape.length === 1 ? "," : ""}), }`;
@@ -46,7 +47,7 @@ function writeNpy(file, shape, data) {
   pre[6] = 1;
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
-  const body = Buffer.from(new Float32Array(data).buffer);
+  const body = Buffer.concat(data.map((chunk) => Buffer.from(new Float32Array(chunk).buffer)));
   fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, "latin1"), body]));
 }
 
@@ -81,8 +82,8 @@ async function main() {
   const [modelDir, inputFile, outDir] = args;
   const repeat = argValue(args, "--repeat", 0);
   const warmup = argValue(args, "--warmup", 1);
-  const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
-  wasm.setWasmPaths(wasmDir + path.sep);
+  const wasmFile = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
+  wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
   await tf.setBackend("wasm");
   await tf.ready();
   const { json, artifacts } = loadArtifacts(modelDir);
@@ -104,7 +105,7 @@ async function main() {
   for (let i = 0; i < batch; i += 1) {
     const outs = runOnce(i);
     shapes = outs.map((t) => t.shape);
-    outs.forEach((t, k) => collected[k].push(...t.dataSync()));
+    outs.forEach((t, k) => collected[k].push(t.dataSync()));
     tf.dispose(outs);
   }
   const times = [];

@@ -97,7 +97,8 @@ def _memory_gb() -> float:
 def run_benchmark(model_path: Path, probes: Sequence[np.ndarray],
                   reference: Sequence[Sequence[dict[str, Any]]] | None,
                   model_info: dict[str, Any], threads: int | None = None,
-                  warmup: LoopBounds = WARMUP, measure: LoopBounds = MEASURE) -> dict[str, Any]:
+                  warmup: LoopBounds | None = None,
+                  measure: LoopBounds | None = None) -> dict[str, Any]:
     """Load ``model_path``, run the protocol on ``probes`` and return a schema-v1 report.
 
     ``reference`` holds the fp32 reference detections of the probes; without it the
@@ -111,9 +112,9 @@ def run_benchmark(model_path: Path, probes: Sequence[np.ndarray],
     detector.detect_arrays(probes[0])
     first_ms = detector.last_timings.total
     w0 = time.perf_counter()
-    warm = _loop(detector, probes, warmup)
+    warm = _loop(detector, probes, warmup or WARMUP)
     m0 = time.perf_counter()
-    runs = _loop(detector, probes, measure)
+    runs = _loop(detector, probes, measure or MEASURE)
     run_s = time.perf_counter() - m0
     measured = detections_on(detector, probes)
     fingerprint = compare_detections(reference if reference is not None else measured, measured)

@@ -7,7 +7,7 @@ from keras import layers
 
 from sdk.anchors import AnchorLevel
 from sdk.models.config import DetectorConfig
-from sdk.models.layers import flatten_level, prior_bias
+from sdk.models.layers import flatten_level, prior_bias, set_bn_momentum
 
 # P3..P6: the stride-8 level is what finds objects under 16 px.
 ACCURATE_LEVELS = (
@@ -30,6 +30,7 @@ def _fpn(cfg: DetectorConfig, inputs) -> list:
     """Top-down FPN over C3..C5 plus a stride-2 P6; returns P3..P6."""
     backbone = keras.applications.MobileNetV2(
         input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=cfg.backbone_weights)
+    set_bn_momentum(backbone)
     c3, c4, c5 = (backbone.get_layer(n).output for n in BACKBONE_TAPS)
     ch = cfg.head_channels
     p5 = layers.Conv2D(ch, 1, name="fpn_lat5")(c5)

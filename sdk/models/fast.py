@@ -7,7 +7,7 @@ from keras import layers
 
 from sdk.anchors import AnchorLevel
 from sdk.models.config import DetectorConfig
-from sdk.models.layers import conv_bn, dw_bn, flatten_level
+from sdk.models.layers import conv_bn, dw_bn, flatten_level, set_bn_momentum
 
 # Two backbone maps (stride 16 and 32) plus four extra layers that halve resolution.
 FAST_LEVELS = (
@@ -31,6 +31,7 @@ def default_fast_config(labels: tuple[str, ...], input_size: int = 320) -> Detec
 def _feature_maps(cfg: DetectorConfig, inputs) -> list:
     backbone = keras.applications.MobileNetV2(
         input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=cfg.backbone_weights)
+    set_bn_momentum(backbone)
     maps = [backbone.get_layer(name).output for name in ("block_13_expand_relu", "out_relu")]
     x = maps[-1]
     for i, ch in enumerate(EXTRA_CHANNELS[: len(cfg.levels) - 2]):

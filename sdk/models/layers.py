@@ -61,3 +61,16 @@ class AnchorDecoder(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+# Keras' MobileNetV2 uses batch-norm momentum 0.999, tuned for ImageNet's million-step runs.
+# Trained from scratch for a few thousand steps, its moving statistics stay near their
+# initial values and the model is useless at inference; the TF OD API's SSD configs use 0.97.
+BN_MOMENTUM = 0.97
+
+
+def set_bn_momentum(model: keras.Model, momentum: float = BN_MOMENTUM) -> None:
+    """Set the moving-average momentum of every batch-norm layer of ``model``."""
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = momentum

@@ -125,4 +125,7 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
         ckpt.save(net, optimizer, state)
         if on_epoch:
             on_epoch(row)
+    from sdk.train.precise_bn import recalibrate_batchnorm
+
+    recalibrate_batchnorm(net, batches)
     return state["history"]

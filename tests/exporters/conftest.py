@@ -80,3 +80,14 @@ def calib(tiny_data: Path, source):
     from exporters.calibration import load_calibration
 
     return load_calibration(tiny_data, source.spec.input)
+
+
+@pytest.fixture()
+def wrong_normalization(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the TFLite exporter write a detector.json with the wrong mean/std."""
+    from exporters.formats.tflite import TFLiteFormat
+
+    def broken(self, artifact, spec):
+        return spec.with_input(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+
+    monkeypatch.setattr(TFLiteFormat, "artifact_spec", broken)

@@ -65,3 +65,13 @@ def test_int8_export_with_data_end_to_end(confident_fast: Path, tiny_data: Path,
     assert row["status"] == "ok" and row["delta_mAP"] is not None and row["p50_ms"] > 0
     spec = DetectorSpec.load(row["out_dir"])
     assert spec.provenance["calibration_sha256"] and spec.metrics["eval"]["split"].endswith("val")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("wrong_normalization")
+def test_over_budget_exits_3_with_the_report(confident_fast: Path, tmp_path: Path):
+    result = _run("--format", "tflite", "--model", str(confident_fast), "--out", str(tmp_path),
+                  "--latency-runs", "0")
+    assert result.exit_code == 3, result.output
+    assert "parity report" in result.output and "cosine" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -39,7 +39,11 @@ def test_export_cell(source, calib, tiny_data: Path, tmp_path: Path, fmt: str,
     assert get_format(fmt)().read_metadata(result.artifact).to_dict() == spec.to_dict()
     assert result.size_bytes > 0 and result.checks["embedded_spec"] == "matches"
     readme = (result.out_dir / "README.md").read_text()
-    assert "sdk.load" in readme or fmt == "coreml"
+    assert ("sdk.load" in readme) == get_format(fmt).python_runtime
+    if get_format(fmt).python_runtime:  # what the README promises works
+        import sdk
+
+        sdk.load(result.out_dir).detect(next((tiny_data / "val").glob("*.jpg")))
     if fmt not in UNCHECKED:
         assert len(result.latency_ms) == 3 and spec.metrics["latency_ms"]["p50"] > 0
     if low_bit and fmt not in UNCHECKED:
@@ -71,3 +75,16 @@ def test_coreml_vision_pipeline_structure(source, tmp_path: Path):
     assert result.checks["vision_pipeline"].endswith("nonMaximumSuppression")
     if sys.platform != "darwin":
         assert "macOS" in result.parity.reasons[0]
+
+
+@pytest.mark.slow
+def test_a_savedmodel_export_is_itself_a_source(source, tmp_path: Path):
+    from exporters.source import open_source
+
+    first = export(source, "savedmodel", out_root=tmp_path / "a")
+    with open_source(first.out_dir) as again:
+        assert again.name == first.out_dir.name and again.spec.metrics == {}
+        assert again.spec.provenance["source_weights_sha256"] == source.spec.provenance[
+            "source_weights_sha256"]
+        second = export(again, "tflite", "fp32", out_root=tmp_path / "b")
+    assert second.status == "ok" and second.parity.raw["scores"]["max_abs"] < 1e-4

@@ -10,17 +10,8 @@ import pytest
 from exporters import tflite_int8
 from exporters.errors import ParityError
 from exporters.export import export
-from exporters.formats.tflite import FLOAT_HEAD, TFLiteFormat
+from exporters.formats.tflite import FLOAT_HEAD
 from sdk.spec import DetectorSpec
-
-
-@pytest.fixture()
-def wrong_normalization(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the TFLite exporter write a detector.json with the wrong mean/std."""
-    def broken(self, artifact, spec):
-        return spec.with_input(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
-
-    monkeypatch.setattr(TFLiteFormat, "artifact_spec", broken)
 
 
 @pytest.mark.slow

@@ -98,11 +98,18 @@ def test_second_process_waits_for_the_first(tmp_path: Path) -> None:
     lock = tmp_path / ".web_demo" / "build.lock"
     lock.parent.mkdir()
     export = FakeExporter()
+    build = _builder(tmp_path, export)
     with open(lock, "a+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # another gunicorn worker is building
-        build = _builder(tmp_path, export)
-        build.run()
-    assert build.state.snapshot()["phase"] == "waiting" and export.calls == []
+        fcntl.flock(held, fcntl.LOCK_EX)  # another gunicorn worker is building...
+        thread = build.start()
+        deadline = time.monotonic() + 10
+        while build.state.snapshot()["phase"] != "waiting":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        for quant in ("fp32", "fp16"):  # ...and finishes
+            write_fake_export(tmp_path / f"fast-tfjs-{quant}")
+    thread.join(timeout=10)
+    assert build.state.snapshot()["phase"] == "done" and export.calls == []
 
 
 def test_nothing_missing_starts_no_thread(tmp_path: Path) -> None:
