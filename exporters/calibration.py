@@ -8,6 +8,7 @@ inference time: calibrating on differently normalized pixels would give wrong ra
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class CalibrationSet:
     source: str
     warning: str | None = None
 
-    def batches(self):
+    def batches(self) -> Iterator[list[np.ndarray]]:
         """Yield ``[1, H, W, 3]`` inputs: the representative dataset of the converters."""
         for x in self.inputs:
             yield [x[None]]

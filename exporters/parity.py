@@ -70,13 +70,16 @@ class ParityReport:
 
     @classmethod
     def skipped(cls, reason: str) -> ParityReport:
+        """A report for an artifact whose runtime is not available here."""
         return cls("skipped", [reason])
 
     @property
     def delta_map(self) -> float | None:
+        """ΔmAP@[.5:.95] in points (source minus artifact), None without an eval split."""
         return self.metrics.get("delta_mAP")
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (written as parity.json)."""
         return asdict(self)
 
     def summary(self) -> str:

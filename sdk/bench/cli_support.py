@@ -73,7 +73,7 @@ def print_report(report: dict) -> None:
            "p50 ms": lat["p50"], "p90 ms": lat["p90"], "p99 ms": lat["p99"], "FPS": t["fps"],
            **{f"{k} ms": v for k, v in t["stages_ms"].items()},
            "accuracy": "ok" if report["accuracy"]["passed"] else "FAILED"}
-    print_rows("Device benchmark (protocol v%d)" % report["protocol_version"], [row], False)
+    print_rows(f"Device benchmark (protocol v{report['protocol_version']})", [row], False)
 
 
 def submit_to(server: str, report: dict, token: str | None) -> str:
