@@ -40,6 +40,7 @@ demo: setup
 	$(BIN)/sdk serve --host 0.0.0.0 --port 8000
 
 test: setup
+	$(BIN)/ruff check .
 	bash .ci/postgres.sh
 	. .ci/postgres.env && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
