@@ -112,12 +112,18 @@ def keras_raw_fn(inference_model) -> RawFn:
     return run
 
 
-def evaluate_model(model, dataset: Dataset, batch_size: int = 16) -> dict[str, float]:
-    """COCO metrics of a trained detector (``fast``, ``accurate`` or a run folder)."""
+def evaluate_net(net, cfg, dataset: Dataset, batch_size: int = 16) -> dict[str, float]:
+    """COCO metrics of an in-memory training model ``net`` built from ``cfg``."""
     from sdk.models import build_inference_model
-    from sdk.models.io import load_detector
 
-    net, cfg, _ = load_detector(model)
     raw_fn = keras_raw_fn(build_inference_model(net, cfg))
     return coco_metrics(dataset, predict_dataset(raw_fn, dataset, cfg.input_spec,
                                                  batch_size=batch_size))
+
+
+def evaluate_model(model, dataset: Dataset, batch_size: int = 16) -> dict[str, float]:
+    """COCO metrics of a trained detector (``fast``, ``accurate`` or a run folder)."""
+    from sdk.models.io import load_detector
+
+    net, cfg, _ = load_detector(model)
+    return evaluate_net(net, cfg, dataset, batch_size)

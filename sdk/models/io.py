@@ -80,8 +80,8 @@ def save_detector(out: Path, net: keras.Model, cfg: DetectorConfig,
         net.save_weights(tmp / WEIGHTS_FILE)
         if card is not None:
             (tmp / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+        out.mkdir(exist_ok=True)
         for f in tmp.iterdir():  # merge into out (which may hold checkpoints) file by file
-            out.mkdir(exist_ok=True)
             os.replace(f, out / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

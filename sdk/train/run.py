@@ -41,12 +41,11 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
     net = build_training_model(cfg)
     history = train_loop(net, cfg, train_set, out, opts, resume=resume, progress=progress,
                          on_epoch=on_epoch)
-    save_detector(out, net, cfg)  # weights first, so evaluation below reads the final model
     metrics: dict[str, Any] = {}
     if eval_split:
-        from sdk.evaluate import evaluate_model
+        from sdk.evaluate import evaluate_net
 
-        metrics = {eval_split: evaluate_model(out, load_dataset(data_dir, eval_split))}
+        metrics = {eval_split: evaluate_net(net, cfg, load_dataset(data_dir, eval_split))}
     seconds = sum(row["seconds"] for row in history)  # across resumed runs too
     card = _card(arch, data_dir, opts, history, seconds, train_set.fingerprint(), metrics,
                  net.count_params())
