@@ -21,7 +21,7 @@ $(SYS_STAMP): .ci/install-system.sh
 $(PY_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[runtime,export,serve,dev]"
+	$(BIN)/pip install --quiet -e ".[runtime,export,serve,bench,dev]"
 	touch $@
 
 $(NPM_STAMP): package.json
@@ -59,7 +59,7 @@ weights-fast: data
 	bash .ci/bundle-weights.sh fast training/fast $(DATA)
 
 weights-accurate: data
-	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 8 \
+	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 6 \
 	    --batch-size 12 --lr 2e-3 --seed 0 --resume
 	bash .ci/bundle-weights.sh accurate training/accurate $(DATA)
 
