@@ -1,0 +1,89 @@
+"""Helpers shared by the benchmark scripts: machine description, statistics, JSON, tables.
+
+Every script states where and how it measured (machine, versions, threads, runs) and
+writes its JSON atomically (temp file + rename), so a crash never leaves half a result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (``platform.processor()`` is often empty)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict[str, Any]:
+    """Where the numbers come from; the load average shows whether the CPU was shared."""
+    cores = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    info: dict[str, Any] = {
+        "cpu": cpu_model(), "arch": platform.machine(), "cores": cores, "usable_cores": usable,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if hasattr(os, "getloadavg"):
+        info["loadavg_1m"] = round(os.getloadavg()[0], 2)
+    return info
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """Installed versions of ``packages`` (``missing`` when not installed)."""
+    found = {}
+    for name in packages:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "missing"
+    return found
+
+
+def median(values: Iterable[float]) -> float:
+    """Median of ``values`` (raises ``StatisticsError`` when empty)."""
+    return float(statistics.median(list(values)))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile ``q`` in [0, 100] of ``values``."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return float(ordered[rank])
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically; returns the path."""
+    from sdk.spec import atomic_write_text
+
+    target = Path(path)
+    atomic_write_text(target, json.dumps(data, indent=2, default=str) + "\n")
+    return target
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A Markdown table; floats keep 4 significant digits, ``None`` is an empty cell."""
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,120 @@
+"""Models, exports and probe images shared by the issue-7 benchmark scripts.
+
+``--model fast|accurate|<folder>`` resolves like ``sdk`` does (:func:`resolve_model_dir`);
+a bundled model whose weights are not there yet (Accurate while it trains) is skipped with
+a note instead of failing the whole run. Exports go through the real exporters (parity
+gate included, degraded exports kept) and are reused from ``--exports`` when their
+``detector.json`` says they were made from the same weights.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """One export folder and what it holds."""
+
+    path: Path  # the export folder (detector.json + model)
+    variant: str  # quantization actually produced (int8 may fall back to int8_float_head)
+    status: str  # ok / degraded / unchecked / reused
+    artifact: Path  # model.tflite or the SavedModel folder
+
+
+def resolve_models(names: list[str]) -> tuple[dict[str, Path], list[str]]:
+    """Trained detector folders by name; names that resolve to nothing become notes."""
+    from sdk.models.io import ModelNotFoundError, resolve_model_dir
+
+    found, notes = {}, []
+    for name in names:
+        try:
+            found[name] = resolve_model_dir(name)
+        except ModelNotFoundError as exc:
+            notes.append(f"{name}: skipped ({exc})")
+    return found, notes
+
+
+def _reusable(folder: Path, sha: str, quantization: str) -> ExportedModel | None:
+    spec_file = folder / "detector.json"
+    if not spec_file.is_file():
+        return None
+    provenance = json.loads(spec_file.read_text()).get("provenance", {})
+    variant = provenance.get("quantization", "")
+    if provenance.get("source_weights_sha256") != sha or not variant.startswith(quantization):
+        return None
+    tflites = sorted(folder.glob("*.tflite"))
+    return ExportedModel(folder, variant, "reused", tflites[0] if tflites else folder)
+
+
+def ensure_exports(model_dir: Path, cells: list[tuple[str, str]], root: Path,
+                   calib: Path | None) -> dict[tuple[str, str], ExportedModel]:
+    """Export ``model_dir`` to each ``(format, quantization)`` into ``root``, reusing folders.
+
+    The source (TensorFlow, one trace) is opened only when something must be exported.
+    """
+    from exporters.source import source_name
+    from sdk.models.io import weights_sha256
+
+    name, sha = source_name(model_dir), weights_sha256(model_dir)
+    done: dict[tuple[str, str], ExportedModel] = {}
+    for fmt, quant in cells:
+        reused = _reusable(root / f"{name}-{fmt}-{quant}", sha, quant)
+        if reused is not None:
+            done[(fmt, quant)] = reused
+    missing = [c for c in cells if c not in done]
+    if not missing:
+        return done
+    from exporters.export import export
+    from exporters.source import open_source
+
+    with open_source(model_dir) as source:
+        for fmt, quant in missing:
+            result = export(source, fmt, quant, out_root=root, calib=calib, force=True,
+                            allow_degraded=True, latency_runs=0)
+            done[(fmt, quant)] = ExportedModel(result.out_dir, result.variant, result.status,
+                                               result.artifact)
+    return done
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A test image picked for its object count."""
+
+    name: str  # few / many / the file name
+    image: np.ndarray  # HxWx3 uint8 RGB
+    objects: int | None  # annotated objects (None for a user image)
+    source: str
+
+    def describe(self) -> dict[str, Any]:
+        h, w = self.image.shape[:2]
+        return {"name": self.name, "objects": self.objects, "size": [w, h],
+                "source": self.source}
+
+
+def few_and_many(data: Path, split: str, extra: list[Path] | None = None) -> list[Probe]:
+    """The split's images with the fewest and the most annotated objects, plus ``extra``.
+
+    Ties are broken by image id, so the same dataset always gives the same two images.
+    """
+    from sdk.data import load_dataset, load_image
+
+    samples = sorted(load_dataset(data, split).samples,
+                     key=lambda s: (len(s.boxes), s.image_id))
+    probes = [Probe(tag, load_image(s.image_path), len(s.boxes), str(s.image_path))
+              for tag, s in (("few", samples[0]), ("many", samples[-1]))]
+    return probes + [Probe(p.name, load_image(p), None, str(p)) for p in extra or []]
+
+
+def calibration_inputs(data: Path, input_spec: Any, limit: int) -> np.ndarray:
+    """Preprocessed float32 calibration inputs from a dataset's train split (or a folder)."""
+    from exporters.calibration import load_calibration
+
+    return load_calibration(data, input_spec, limit=limit).inputs
