@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the project needs: Chromium (browser tests and the TF.js parity check),
-# PostgreSQL (collector storage tests), Node.js/npm (TF.js runtime). Idempotent.
+# PostgreSQL (collector storage tests), Node.js/npm (TF.js runtime), wrk (the collector's
+# load generator, benchmarks/collector_load.py). Idempotent.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v node >/dev/null || need+=(nodejs npm)
+command -v wrk >/dev/null || need+=(wrk)
 if ((${#need[@]})); then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq

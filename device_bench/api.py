@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -25,6 +26,8 @@ bp = Blueprint("device_bench_api", __name__, url_prefix="/api/v1")
 errors.register_handlers(bp)
 
 RATE_LIMITER_KEY = "device_bench.ratelimit"
+RATE_CHECKED_KEY = "device_bench.rate_checked"  # environ flag: the fast path took the token
+REPORTS_PATH = f"{bp.url_prefix}/reports"
 _Q = TypeVar("_Q", bound=BaseModel)
 
 
@@ -35,6 +38,8 @@ def make_rate_limiter(config: dict[str, Any]) -> TokenBucket | None:
 
 
 def _check_rate_limit() -> None:
+    if request.environ.get(RATE_CHECKED_KEY):
+        return  # :mod:`device_bench.fastpath` already took this request's token
     bucket: TokenBucket | None = current_app.extensions.get(RATE_LIMITER_KEY)
     wait_s = bucket.acquire(request.remote_addr or "unknown") if bucket else 0.0
     if wait_s > 0:
@@ -51,17 +56,21 @@ def _check_token() -> None:
         raise errors.Unauthorized("a valid 'Authorization: Bearer <token>' header is required")
 
 
+def _too_large(limit: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(f"a report may not exceed {limit} bytes")
+
+
 def _read_report() -> Report:
     """Check content type and size, then parse and validate the body in one pass."""
     if request.mimetype != "application/json":
         raise errors.UnsupportedMediaType("send the report as Content-Type: application/json")
     limit = int(current_app.config["MAX_REPORT_BYTES"])
-    too_large = RequestEntityTooLarge(f"a report may not exceed {limit} bytes")
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _too_large(limit)
     body = request.stream.read(limit + 1)  # bounded even when sent chunked
     if len(body) > limit:
-        raise too_large
+        raise _too_large(limit)
     try:
         return Report.model_validate_json(body)
     except ValidationError as exc:
@@ -99,8 +108,17 @@ def _csv_response(body: str, filename: str) -> Response:
     )
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode  # what jsonify sends, minus sorting
+
+
+def submit_body(saved: store.SaveResult) -> bytes:
+    """The JSON body answering a submission (shared with :mod:`device_bench.fastpath`)."""
+    body = _compact({"id": saved.id, "valid": saved.valid, "reasons": saved.reasons})
+    return (body + "\n").encode()
+
+
 @bp.post("/reports")
-def submit_report() -> tuple[Response, int, dict[str, str]]:
+def submit_report() -> Response:
     """Store a report once (idempotent on report_id) and return its validity."""
     _check_rate_limit()
     _check_token()
@@ -110,9 +128,13 @@ def submit_report() -> tuple[Response, int, dict[str, str]]:
         saved = store.save_report(get_writer(), report, verdict, get_db)
     except WriteTimeout as exc:
         raise errors.StorageBusy("the database is overloaded; retry with the same id") from exc
-    body = jsonify({"id": saved.id, "valid": saved.valid, "reasons": saved.reasons})
-    location = url_for(".get_report", report_id=saved.id)
-    return body, 201 if saved.created else 200, {"Location": location}
+    # The Location is the request's own path plus the id: what url_for(".get_report") gives.
+    return current_app.response_class(
+        submit_body(saved),
+        status=201 if saved.created else 200,
+        headers={"Location": f"{request.script_root}{request.path}/{saved.id}"},
+        mimetype="application/json",
+    )
 
 
 @bp.get("/reports")

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from device_bench import api, config, dashboard, db
+from device_bench import api, config, dashboard, db, fastpath
 
 
 def register(app: Flask) -> None:
@@ -39,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     register(app)
+    if app.config["SUBMIT_FAST_PATH"]:
+        fastpath.install(app)
 
     @app.get("/")
     def home() -> Any:

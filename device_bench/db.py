@@ -69,6 +69,9 @@ def get_engine(app: Flask | None = None) -> Engine:
 def get_writer(app: Flask | None = None) -> BatchWriter:
     """Return this process's group-commit writer (threads do not survive a fork)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    pid, writer = app.extensions.get(_WRITER_KEY, (None, None))
+    if writer is not None and pid == os.getpid():  # every request but the first
+        return writer
     with _writer_lock:
         pid, writer = app.extensions.get(_WRITER_KEY, (None, None))
         if writer is None or pid != os.getpid():

@@ -38,12 +38,16 @@ class GunicornServer:
         database_url: Passed as ``DATABASE_URL``.
         workers: Worker processes; ``threads`` > 1 selects the gthread worker.
         env: Extra environment (e.g. ``DEVICE_BENCH_RATE_LIMIT_PER_MINUTE=0``).
+        reuse_port: Give each worker its own listening socket (``SO_REUSEPORT``), so the
+            kernel spreads new connections evenly over the workers; with one shared
+            socket, a burst of connections can all land on one worker.
     """
 
     database_url: str
     workers: int = 2
     threads: int = 1
     env: dict[str, str] = field(default_factory=dict)
+    reuse_port: bool = False
     log_path: str = os.devnull
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -53,7 +57,9 @@ class GunicornServer:
         return [
             sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
             "--workers", str(self.workers), "--threads", str(self.threads),
-            "--backlog", "2048", "--log-level", "warning", "device_bench.app:create_app()",
+            "--backlog", "2048", "--log-level", "warning",
+            *(["--reuse-port"] if self.reuse_port else []),
+            "device_bench.app:create_app()",
         ]  # fmt: skip
 
     def start(self, timeout_s: float = 30.0) -> GunicornServer:

@@ -1,4 +1,5 @@
-"""Reading and writing reports: plain SQLAlchemy Core, one INSERT per accepted report."""
+"""Reading and writing reports: queries in SQLAlchemy Core; rows go in through the
+group-commit writer (:mod:`device_bench.writer`), one row per accepted report."""
 
 from __future__ import annotations
 
@@ -67,9 +68,13 @@ def _row_values(report: Report, validity: Validity, payload_json: str) -> dict[s
         "p50_ms": report.timing.latency_ms.p50,
         "p90_ms": report.timing.latency_ms.p90,
         "valid": validity.valid,
-        "reasons": json.dumps(list(validity.reasons)),
+        "reasons": _reasons_json(validity.reasons),
         "payload": payload_json,
     }
+
+
+def _reasons_json(reasons: tuple[str, ...]) -> str:
+    return json.dumps(list(reasons)) if reasons else "[]"
 
 
 def _to_stored(row: Row[Any]) -> StoredReport:
@@ -93,11 +98,12 @@ def save_report(
     ``conn`` is called only for a duplicate, to read the stored verdict.
     """
     values = _row_values(report, validity, report.model_dump_json())
+    report_id = values["report_id"]
     if writer.insert(values):
-        return SaveResult(values["report_id"], validity.valid, list(validity.reasons), True)
-    existing = fetch_report(conn(), values["report_id"])
+        return SaveResult(report_id, validity.valid, list(validity.reasons), True)
+    existing = fetch_report(conn(), report_id)
     if existing is None:
-        raise StorageError(f"report {values['report_id']} conflicted but is not stored")
+        raise StorageError(f"report {report_id} conflicted but is not stored")
     return SaveResult(existing.id, existing.valid, existing.reasons, created=False)
 
 

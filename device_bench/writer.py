@@ -1,77 +1,134 @@
 """Group commit: one writer thread per process commits the reports of many requests at once.
 
-A durable commit costs an fsync (~3 ms on this machine's disk with SQLite
-``synchronous=FULL``), so committing each report alone caps a process at ~300 reports/s.
+A durable commit costs an fsync (with SQLite ``synchronous=FULL``) or a WAL flush
+(PostgreSQL), so committing each report alone wastes most of a process's CPU on commits.
 Requests instead hand their row to the writer and wait; the writer inserts everything
 that queued up during the previous commit with one multi-row ``INSERT ... ON CONFLICT
-(report_id) DO NOTHING RETURNING report_id`` and one commit, then wakes the requests.
-Nothing is acknowledged before its commit returns, and a batch is as large as the load
-makes it (no timer): one report alone is committed at once.
+(report_id) DO NOTHING`` and wakes the requests when it has returned. Nothing is
+acknowledged before its commit returns, and a batch is as large as the load makes it
+(no timer): one report alone is committed at once.
+
+Cheap per batch, because the writer shares its process with busy request threads:
+
+* The statement runs on its own, in autocommit mode: one statement is one atomic,
+  durable transaction, so a batch costs one call into the driver instead of three
+  (BEGIN, INSERT, COMMIT). Every call releases the GIL and, with request threads
+  running, waits to get it back; those waits, not the database, bounded the writer.
+* The DB-API connection is used directly (a statement text per batch size, tuples in):
+  SQLAlchemy's statement execution cost more CPU per batch than the database did.
+* SQLite lets one process write at a time and makes the others poll for the lock,
+  sleeping 1 ms, then 2, 5, 10... between tries: with two workers most commits slept.
+  The writers of one database file therefore queue on an advisory ``flock`` beside
+  it first, which wakes the next one as soon as the lock is free (SQLite's own locking
+  still guards correctness; the file lock only orders our writers).
+* Which ids were new: PostgreSQL returns them (``RETURNING``, one round trip). SQLite
+  would step once per returned row (another GIL wait each), so there the row count
+  answers the usual case, all new, and only a batch with a stored id reads back the
+  rows it inserted (they have the consecutive ``seq`` values ending at ``lastrowid``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
 from device_bench.tables import reports
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's own lock polling orders the writers
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # bounds one transaction's size (and its latency)
+
+# Columns a row tuple holds, in order (``seq`` is assigned by the database).
+COLUMNS: tuple[str, ...] = tuple(c.name for c in reports.columns if c.name != "seq")
+_ID = COLUMNS.index("report_id")
+_as_row = itemgetter(*COLUMNS)  # mapping -> tuple in COLUMNS order (KeyError if one is missing)
 
 
 class WriteTimeout(RuntimeError):
     """The database did not commit the report in time; it may or may not be stored."""
 
 
-@dataclass
 class _Pending:
-    values: dict[str, Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    created: bool = False
-    error: BaseException | None = None
+    """One row waiting for its commit; ``done`` is released by the writer thread."""
+
+    __slots__ = ("row", "done", "created", "error")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.row = row
+        self.done = threading.Lock()  # the cheapest one-shot signal: held until committed
+        self.done.acquire()
+        self.created = False
+        self.error: BaseException | None = None
 
 
-def insert_ignoring_duplicates(dialect: str) -> Insert:
-    """``INSERT INTO reports ... ON CONFLICT (report_id) DO NOTHING RETURNING report_id``."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(reports).on_conflict_do_nothing(index_elements=[reports.c.report_id])
-    return stmt.returning(reports.c.report_id)
+def _writer_lock_path(engine: Engine) -> str | None:
+    """``<database file>.writer-lock`` for a SQLite file database, else None."""
+    database = engine.url.database
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + ".writer-lock"
+
+
+def insert_sql(paramstyle: str, rows: int, returning: bool = False) -> str:
+    """``INSERT INTO reports (...) VALUES (...), ... ON CONFLICT (report_id) DO NOTHING`` for
+    ``rows`` rows with the driver's placeholders, plus ``RETURNING report_id`` if asked."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    one = "(" + ", ".join([mark] * len(COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {reports.name} ({', '.join(COLUMNS)}) VALUES "
+        + ", ".join([one] * rows)
+        + " ON CONFLICT (report_id) DO NOTHING"
+        + (" RETURNING report_id" if returning else "")
+    )
 
 
 class BatchWriter:
     """Insert report rows from many threads, committing them in shared transactions.
 
     Args:
-        engine: Where to write.
+        engine: Where to write: SQLite or PostgreSQL. The writer's connection comes from
+            it, so it has the engine's connect-time settings (SQLite: WAL, ``synchronous``,
+            autocommit mode, busy timeout; see :mod:`device_bench.db`).
         max_batch: Most rows per transaction.
     """
 
     def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self._stmt = insert_ignoring_duplicates(engine.dialect.name)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._lock_path = _writer_lock_path(engine) if self._sqlite else None
+        self._lock_fd: int | None = None
+        self._paramstyle = engine.dialect.paramstyle
+        self._sql: dict[int, str] = {}  # batch size -> statement text
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()  # None: stop
-        self._conn: Connection | None = None  # used by the writer thread only
+        self._conn: Any = None  # DB-API connection, used by the writer thread only
         self._thread = threading.Thread(target=self._run, name="device-bench-writer", daemon=True)
         self._thread.start()
 
-    def insert(self, values: dict[str, Any], timeout_s: float = 30.0) -> bool:
-        """Store one row durably; return False if its ``report_id`` was already stored.
+    def insert(self, values: Mapping[str, Any], timeout_s: float = 30.0) -> bool:
+        """Store one row (a value for each of :data:`COLUMNS`) durably.
+
+        Returns:
+            False if its ``report_id`` was already stored, True if this call stored it.
 
         Raises:
             WriteTimeout: The commit did not finish within ``timeout_s``.
         """
-        pending = _Pending(values)
+        pending = _Pending(_as_row(values))
         self._queue.put(pending)
-        if not pending.done.wait(timeout_s):
+        if not pending.done.acquire(timeout=timeout_s):
             raise WriteTimeout(f"report not committed within {timeout_s} s")
         if pending.error is not None:
             raise pending.error
@@ -98,8 +155,7 @@ class BatchWriter:
             stopping = item is None
             if batch:
                 self._commit_batch(batch)
-        if self._conn is not None:
-            self._conn.close()
+        self._disconnect()
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
@@ -113,22 +169,86 @@ class BatchWriter:
                     pending.error = exc
         finally:
             for pending in batch:
-                pending.done.set()
+                pending.done.release()
+
+    def _connect(self) -> Any:
+        # One long-lived connection of its own (detached from the pool, so its autocommit
+        # mode never leaks to other users). A failed batch drops it; the next reconnects.
+        if self._conn is None:
+            pooled = self.engine.raw_connection()
+            conn = pooled.driver_connection
+            pooled.detach()
+            if not self._sqlite:  # SQLite is in autocommit mode already (db.py)
+                conn.rollback()  # e.g. after the pool's pre-ping; autocommit needs no transaction
+                conn.autocommit = True
+            self._conn = conn
+        return self._conn
+
+    def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken: nothing left to release
+                log.debug("closing the writer's connection failed", exc_info=True)
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def _execute(self, cursor: Any, sql: str, params: list[Any]) -> None:
+        if self._lock_path is None:
+            cursor.execute(sql, params)
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # released by the kernel if we die
+        try:
+            cursor.execute(sql, params)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _statement(self, rows: int) -> str:
+        sql = self._sql.get(rows)
+        if sql is None:
+            returning = not self._sqlite
+            sql = self._sql[rows] = insert_sql(self._paramstyle, rows, returning)
+        return sql
 
     def _commit(self, batch: list[_Pending]) -> None:
-        # One long-lived connection: checking one out of the pool per batch costs more
-        # CPU than the insert itself. A failed batch drops it; the next one reconnects.
-        if self._conn is None:
-            self._conn = self.engine.connect()
+        """Insert ``batch`` in one autocommitted statement and mark what it created."""
+        conn = self._connect()
+        params = [value for pending in batch for value in pending.row]
         try:
-            with self._conn.begin():
-                inserted = set(self._conn.scalars(self._stmt, [p.values for p in batch]))
+            cursor = conn.cursor()
+            try:
+                self._execute(cursor, self._statement(len(batch)), params)  # durable on return
+                inserted = self._inserted_ids(cursor, len(batch))
+            finally:
+                cursor.close()
         except Exception:
-            self._conn.invalidate()
-            self._conn.close()
-            self._conn = None
+            self._disconnect()
             raise
+        if inserted is None:
+            for pending in batch:
+                pending.created = True
+            return
         for pending in batch:  # the first of several same-id rows in one batch wins
-            report_id = pending.values["report_id"]
+            report_id = pending.row[_ID]
             pending.created = report_id in inserted
             inserted.discard(report_id)
+
+    def _inserted_ids(self, cursor: Any, rows: int) -> set[str] | None:
+        """The ids the statement just stored; None when it stored every row."""
+        if not self._sqlite:
+            return {row[0] for row in cursor.fetchall()}
+        count = cursor.rowcount
+        if count == rows:
+            return None
+        if count == 0:
+            return set()
+        # The rows one statement inserts get consecutive rowids (max + 1 each, under the
+        # write lock) and lastrowid is this connection's last one: later writers can't move it.
+        last = cursor.lastrowid
+        cursor.execute("SELECT report_id FROM reports WHERE seq > ? AND seq <= ?",
+                       (last - count, last))  # fmt: skip
+        return {row[0] for row in cursor.fetchall()}
