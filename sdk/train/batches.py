@@ -101,7 +101,8 @@ class BatchStream:
     batches while the model trains (PIL and numpy release the GIL for the heavy parts).
     """
 
-    def __init__(self, dataset: Dataset, cfg: DetectorConfig, batch_size: int, seed: int,
+    def __init__(self, dataset: Dataset, cfg: DetectorConfig, batch_size: int,
+                 seed: int | list[int],
                  aug: Augment | None = None, prefetch: int = 3):
         self.cfg, self.batch_size, self.aug = cfg, batch_size, aug or Augment()
         self.images = [load_image(s.image_path) for s in dataset.samples]
@@ -136,5 +137,7 @@ class BatchStream:
         while True:
             yield self._queue.get()
 
-    def steps_per_epoch(self) -> int:
-        return max(1, len(self.samples) // self.batch_size)
+    @staticmethod
+    def steps_for(dataset: Dataset, batch_size: int) -> int:
+        """Full batches per epoch (the stream drops the remainder of each shuffle)."""
+        return max(1, len(dataset.samples) // batch_size)

@@ -100,14 +100,16 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
     from sdk.train.batches import BatchStream
 
     keras.utils.set_random_seed(opts.seed)
-    stream = BatchStream(data, cfg, opts.batch_size, seed=opts.seed)
-    steps = stream.steps_per_epoch()
+    steps = BatchStream.steps_for(data, opts.batch_size)
     optimizer = keras.optimizers.AdamW(_schedule(opts, steps * opts.epochs),
                                        weight_decay=opts.weight_decay, clipnorm=opts.clipnorm)
     ckpt = Checkpointer(out)
     state: dict[str, Any] = {"epoch": 0, "history": [], "options": asdict(opts)}
     if resume and ckpt.exists():
         state = ckpt.restore(net, optimizer)
+    # A resumed run draws new shuffles and augmentations, not a replay of epoch 1's.
+    seed = opts.seed if state["epoch"] == 0 else [opts.seed, state["epoch"]]
+    stream = BatchStream(data, cfg, opts.batch_size, seed=seed)
     step_fn = _make_step(net, optimizer, cfg)
     batches = iter(stream)
     task = progress.add_task("train", total=steps * opts.epochs,
