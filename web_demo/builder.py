@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from web_demo import reference
-from web_demo.variants import FORMAT, Variant, is_complete
+from web_demo.variants import FORMAT, Variant, is_complete, source_weights
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,25 @@ def _check_weights(model: str) -> None:
         raise BuildUnavailable(f"no trained weights for {model!r} (run 'make weights')") from exc
 
 
+def current_weights(model: str) -> str | None:
+    """sha256 of the weights ``model`` names now (None: no such trained detector)."""
+    from sdk.models.io import ModelNotFoundError, resolve_model_dir, weights_sha256
+
+    try:
+        return weights_sha256(resolve_model_dir(model))
+    except (ModelNotFoundError, OSError):
+        return None
+
+
+def is_stale(recorded: str | None, model: str) -> bool:
+    """True when something built from weights ``recorded`` predates the current weights
+    of ``model`` (e.g. the bundled weights were retrained since the last build)."""
+    if recorded is None:  # a custom export or an old reference: nothing to compare
+        return False
+    current = current_weights(model)
+    return current is not None and current != recorded
+
+
 @contextmanager
 def _exclusive(lock_path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
     """Hold an exclusive lock on ``lock_path``, calling ``on_wait`` first if it is taken."""
@@ -105,7 +124,7 @@ class Builder:
     def __init__(self, exports_dir: str | Path, wanted: list[Variant],
                  export_fn: str | ExportFn) -> None:
         """``export_fn`` is called as ``export_fn(model, "tfjs", quantization, out_root=...,
-        allow_degraded=True)`` (the signature of :func:`exporters.export.export`)."""
+        allow_degraded=True, force=...)`` (the signature of :func:`exporters.export.export`)."""
         self.exports_dir = Path(exports_dir)
         self.wanted = wanted
         self.export_fn = export_fn
@@ -113,7 +132,12 @@ class Builder:
         self.thread: threading.Thread | None = None
 
     def missing(self) -> list[Variant]:
-        return [v for v in self.wanted if not is_complete(v.folder(self.exports_dir))]
+        """Variants to (re)build: absent, incomplete, or exported from older weights."""
+        return [v for v in self.wanted if not self._servable(v.folder(self.exports_dir), v)]
+
+    @staticmethod
+    def _servable(folder: Path, variant: Variant) -> bool:
+        return is_complete(folder) and not is_stale(source_weights(folder), variant.model)
 
     def start(self) -> threading.Thread | None:
         """Start building in the background when something is missing; return the thread."""
@@ -165,7 +189,8 @@ class Builder:
             # Degraded (over the parity budget) exports are kept: the demo shows them and
             # the benchmark's accuracy check flags them instead of ranking them.
             result = export(variant.model, FORMAT, variant.quantization,
-                            out_root=self.exports_dir, allow_degraded=True)
+                            out_root=self.exports_dir, allow_degraded=True,
+                            force=variant.folder(self.exports_dir).exists())  # stale: replace
         except BuildUnavailable as exc:
             self.state.mark(variant.name, "unavailable", str(exc))
             return
@@ -178,7 +203,8 @@ class Builder:
 
     def _missing_references(self) -> list[str]:
         models = {v.model for v in self.wanted if is_complete(v.folder(self.exports_dir))}
-        return sorted(m for m in models if not reference.is_current(self.exports_dir, m))
+        return sorted(m for m in models if not reference.is_current(self.exports_dir, m)
+                      or is_stale(reference.source_weights(self.exports_dir, m), m))
 
     def _build_references(self) -> None:
         for model in self._missing_references():

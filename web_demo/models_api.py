@@ -50,6 +50,8 @@ def _ready(variant: Variant, note: str) -> dict[str, Any]:
 def _status(variant: Variant, build: dict[str, Any]) -> dict[str, Any]:
     state = build["variants"].get(variant.name) or {"state": "missing", "message": ""}
     if is_complete(variant.folder(_exports_dir())):
+        if state["state"] in ("queued", "building"):  # stale: served until its rebuild lands
+            return _ready(variant, f"older weights; rebuild {state['state']}")
         return _ready(variant, state["message"])  # e.g. "export degraded"
     if state["state"] not in ("missing", "ready"):
         return {"status": state["state"], "message": state["message"]}

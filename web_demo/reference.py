@@ -92,10 +92,11 @@ def compute(predict: Predict, input_spec: InputSpec, nms: NmsSpec,
 
 
 def save(exports_dir: str | Path, model: str, probes: list[dict[str, Any]],
-         score_threshold: float) -> Path:
-    """Write the reference of ``model`` (atomically)."""
+         score_threshold: float, source_weights_sha256: str | None = None) -> Path:
+    """Write the reference of ``model`` (atomically), with the weights it came from."""
     path = reference_path(exports_dir, model)
-    data = {"model": model, "score_threshold": score_threshold, "probes": probes}
+    data = {"model": model, "score_threshold": score_threshold, "probes": probes,
+            "source_weights_sha256": source_weights_sha256}
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")
     return path
 
@@ -119,9 +120,15 @@ def build(exports_dir: str | Path, model: str, source: str | Path | None = None)
         source: Trained detector folder; defaults to the bundled weights named ``model``.
     """
     from sdk.models import build_inference_model
-    from sdk.models.io import load_detector
+    from sdk.models.io import load_detector, weights_sha256
 
-    net, cfg, _ = load_detector(source or model)
+    net, cfg, model_dir = load_detector(source or model)
     probes = compute(keras_predict(build_inference_model(net, cfg)), cfg.input_spec, cfg.nms,
                      cfg.labels)
-    return save(exports_dir, model, probes, cfg.nms.score_threshold)
+    return save(exports_dir, model, probes, cfg.nms.score_threshold, weights_sha256(model_dir))
+
+
+def source_weights(exports_dir: str | Path, model: str) -> str | None:
+    """sha256 of the weights the stored reference of ``model`` was computed from."""
+    data = load(exports_dir, model)
+    return data.get("source_weights_sha256") if data else None

@@ -48,6 +48,16 @@ def is_complete(folder: Path) -> bool:
     return (folder / MODEL_FILE).is_file() and (folder / SPEC_FILE).is_file()
 
 
+def source_weights(folder: Path) -> str | None:
+    """sha256 of the trained weights an export folder was made from (its provenance)."""
+    try:
+        spec = json.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    provenance = spec.get("provenance") if isinstance(spec, dict) else None
+    return provenance.get("source_weights_sha256") if isinstance(provenance, dict) else None
+
+
 def expected(models: tuple[str, ...], quantizations: tuple[str, ...]) -> list[Variant]:
     """The configured variants, model-major (the order of the selectors)."""
     return [Variant(m, q) for m in models for q in quantizations]

@@ -23,12 +23,14 @@ class FakeExporter:
 
     def __init__(self, broken: tuple[str, ...] = (), gate: threading.Event | None = None):
         self.calls: list[tuple[str, str, str]] = []
+        self.forced: list[bool] = []  # the force= of each call
         self.broken = broken
         self.gate = gate
 
     def __call__(self, model: str, fmt: str, quantization: str, *, out_root: Path,
-                 allow_degraded: bool) -> Any:
+                 allow_degraded: bool, force: bool) -> Any:
         self.calls.append((model, fmt, quantization))
+        self.forced.append(force)
         if self.gate is not None:
             self.gate.wait(timeout=10)
         if quantization in self.broken:
@@ -144,3 +146,40 @@ def test_app_builds_in_background_and_listing_shows_progress(app_config: dict,
     finally:
         gate.set()
         shutdown(app)
+
+
+def _weights(folder: Path, content: bytes) -> Path:
+    """A trained-detector folder whose weights file has ``content``."""
+    from sdk.models.io import WEIGHTS_FILE
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / WEIGHTS_FILE).write_bytes(content)
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+def test_exports_of_older_weights_are_rebuilt(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from sdk.models.io import weights_sha256
+
+    bundled = tmp_path / "weights"
+    monkeypatch.setattr("sdk.models.io.BUNDLED_DIR", bundled)
+    old = weights_sha256(_weights(bundled / "fast", b"old weights"))
+    exports = tmp_path / "exports"
+    for quant in ("fp32", "fp16"):
+        folder = write_fake_export(exports / f"fast-tfjs-{quant}")
+        spec = json.loads((folder / "detector.json").read_text())
+        spec["provenance"] = {"source_weights_sha256": old}
+        (folder / "detector.json").write_text(json.dumps(spec))
+    build = _builder(exports, FakeExporter())
+    assert build.missing() == []  # made from the current weights: served as they are
+
+    _weights(bundled / "fast", b"retrained weights")  # e.g. 'make weights-fast' since
+    export = FakeExporter()
+    build = _builder(exports, export)
+    assert [v.name for v in build.missing()] == ["fast-tfjs-fp32", "fast-tfjs-fp16"]
+    build._build_all(build.missing())
+    assert export.calls == [("fast", "tfjs", "fp32"), ("fast", "tfjs", "fp16")]
+    assert export.forced == [True, True]  # the stale folders are replaced, not kept
