@@ -30,7 +30,7 @@ detector.dispose();
 METADATA_KEY = "detector"  # model.json userDefinedMetadata.detector = detector.json
 
 
-def _import_converter() -> Any:
+def import_converter() -> Any:
     """Import tensorflowjs, working around two import-time side effects of its dependencies.
 
     * tensorflowjs imports tensorflow_hub, which imports ``pkg_resources`` (removed from
@@ -76,7 +76,7 @@ class TFJSFormat(ExportFormat):
                 calib: CalibrationSet | None) -> Path:
         dtype_map = None if quantization == "fp32" else {
             "float16" if quantization == "fp16" else quantization: True}
-        converter = _import_converter()
+        converter = import_converter()
         try:
             converter.convert_tf_saved_model(
                 str(source.saved_model), str(out_dir), quantization_dtype_map=dtype_map,

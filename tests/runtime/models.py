@@ -104,32 +104,11 @@ def export_tflite(saved_model: Path, out: Path) -> Path:
 
 def export_tfjs(saved_model: Path, out: Path) -> Path:
     """SavedModel -> fp32 TF.js graph model in ``out`` with the same detector.json."""
-    _prepare_tensorflowjs_import()
-    from tensorflowjs.converters import convert_tf_saved_model
+    from exporters.formats.tfjs import import_converter  # with its import-time workarounds
 
-    convert_tf_saved_model(str(saved_model), str(out))
+    import_converter().convert_tf_saved_model(str(saved_model), str(out))
     _copy_spec(saved_model, out, "tfjs")
     return out
-
-
-def _prepare_tensorflowjs_import() -> None:
-    """Work around two import-time failures of tensorflowjs 4.22 in this environment.
-
-    * tensorflow_decision_forests imports IPython for its welcome message whenever stdout is
-      not a terminal (pytest captures it) unless the message is disabled;
-    * tensorflow_hub needs ``pkg_resources.parse_version``, gone from setuptools >= 81 (the
-      real fix is pinning ``setuptools<81`` in the export extra).
-    """
-    import importlib.util
-    import os
-    import sys
-    import types
-
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
-    if importlib.util.find_spec("pkg_resources") is None:
-        from packaging.version import parse
-
-        sys.modules["pkg_resources"] = types.SimpleNamespace(parse_version=parse)
 
 
 def _copy_spec(src: Path, dst: Path, fmt: str) -> None:
