@@ -204,7 +204,8 @@ class Builder:
     def _missing_references(self) -> list[str]:
         models = {v.model for v in self.wanted if is_complete(v.folder(self.exports_dir))}
         return sorted(m for m in models if not reference.is_current(self.exports_dir, m)
-                      or is_stale(reference.source_weights(self.exports_dir, m), m))
+                      or current_weights(m) not in (None, reference.source_weights(
+                          self.exports_dir, m)))  # made from other (or unrecorded) weights
 
     def _build_references(self) -> None:
         for model in self._missing_references():

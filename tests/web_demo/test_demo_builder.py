@@ -183,3 +183,24 @@ def test_exports_of_older_weights_are_rebuilt(tmp_path: Path,
     build._build_all(build.missing())
     assert export.calls == [("fast", "tfjs", "fp32"), ("fast", "tfjs", "fp16")]
     assert export.forced == [True, True]  # the stale folders are replaced, not kept
+
+
+def test_reference_of_other_weights_is_rebuilt(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdk.models.io import weights_sha256
+    from tests.web_demo.fake_exports import write_fake_reference
+    from web_demo import reference
+
+    bundled = tmp_path / "weights"
+    monkeypatch.setattr("sdk.models.io.BUNDLED_DIR", bundled)
+    current = weights_sha256(_weights(bundled / "fast", b"weights"))
+    exports = tmp_path / "exports"
+    write_fake_export(exports / "fast-tfjs-fp32")
+    build = Builder(exports, [Variant("fast", "fp32")], FakeExporter())
+    write_fake_reference(exports, "fast")  # written before references recorded their weights
+    assert build._missing_references() == ["fast"]
+    data = reference.load(exports, "fast")
+    reference.save(exports, "fast", data["probes"], data["score_threshold"], current)
+    assert build._missing_references() == []
+    _weights(bundled / "fast", b"retrained")
+    assert build._missing_references() == ["fast"]
