@@ -148,25 +148,29 @@ def test_app_builds_in_background_and_listing_shows_progress(app_config: dict,
         shutdown(app)
 
 
-def _weights(folder: Path, content: bytes) -> Path:
-    """A trained-detector folder whose weights file has ``content``."""
-    from sdk.models.io import WEIGHTS_FILE
+def _weights(folder: Path, content: bytes) -> str:
+    """Make ``folder`` a trained-detector folder whose weights file has ``content``;
+    return the weights' sha256."""
+    from sdk.models.io import WEIGHTS_FILE, weights_sha256
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / WEIGHTS_FILE).write_bytes(content)
     (folder / "config.json").write_text("{}")
+    return weights_sha256(folder)
+
+
+@pytest.fixture
+def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty bundled-weights folder standing in for ``sdk/weights``."""
+    folder = tmp_path / "weights"
+    monkeypatch.setattr("sdk.models.io.BUNDLED_DIR", folder)
     return folder
 
 
-def test_exports_of_older_weights_are_rebuilt(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exports_of_older_weights_are_rebuilt(tmp_path: Path, bundled: Path) -> None:
     import json
 
-    from sdk.models.io import weights_sha256
-
-    bundled = tmp_path / "weights"
-    monkeypatch.setattr("sdk.models.io.BUNDLED_DIR", bundled)
-    old = weights_sha256(_weights(bundled / "fast", b"old weights"))
+    old = _weights(bundled / "fast", b"old weights")
     exports = tmp_path / "exports"
     for quant in ("fp32", "fp16"):
         folder = write_fake_export(exports / f"fast-tfjs-{quant}")
@@ -185,15 +189,11 @@ def test_exports_of_older_weights_are_rebuilt(tmp_path: Path,
     assert export.forced == [True, True]  # the stale folders are replaced, not kept
 
 
-def test_reference_of_other_weights_is_rebuilt(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from sdk.models.io import weights_sha256
+def test_reference_of_other_weights_is_rebuilt(tmp_path: Path, bundled: Path) -> None:
     from tests.web_demo.fake_exports import write_fake_reference
     from web_demo import reference
 
-    bundled = tmp_path / "weights"
-    monkeypatch.setattr("sdk.models.io.BUNDLED_DIR", bundled)
-    current = weights_sha256(_weights(bundled / "fast", b"weights"))
+    current = _weights(bundled / "fast", b"weights")
     exports = tmp_path / "exports"
     write_fake_export(exports / "fast-tfjs-fp32")
     build = Builder(exports, [Variant("fast", "fp32")], FakeExporter())
