@@ -93,13 +93,11 @@ def current_weights(model: str) -> str | None:
         return None
 
 
-def is_stale(recorded: str | None, model: str) -> bool:
-    """True when something built from weights ``recorded`` predates the current weights
-    of ``model`` (e.g. the bundled weights were retrained since the last build)."""
-    if recorded is None:  # a custom export or an old reference: nothing to compare
-        return False
-    current = current_weights(model)
-    return current is not None and current != recorded
+def is_stale(recorded: str | None, current: str | None) -> bool:
+    """True when something built from weights ``recorded`` predates the ``current``
+    weights of its model (e.g. the bundled weights were retrained since the last build)."""
+    # None recorded: a custom export, nothing to compare; None current: no weights to rebuild
+    return None not in (recorded, current) and recorded != current
 
 
 @contextmanager
@@ -131,13 +129,15 @@ class Builder:
         self.state = BuildState()
         self.thread: threading.Thread | None = None
 
+    def _current_weights(self) -> dict[str, str | None]:
+        """Each wanted model's weights sha256, hashed once per call (files of megabytes)."""
+        return {m: current_weights(m) for m in dict.fromkeys(v.model for v in self.wanted)}
+
     def missing(self) -> list[Variant]:
         """Variants to (re)build: absent, incomplete, or exported from older weights."""
-        return [v for v in self.wanted if not self._servable(v.folder(self.exports_dir), v)]
-
-    @staticmethod
-    def _servable(folder: Path, variant: Variant) -> bool:
-        return is_complete(folder) and not is_stale(source_weights(folder), variant.model)
+        current = self._current_weights()
+        return [v for v in self.wanted if not is_complete(folder := v.folder(self.exports_dir))
+                or is_stale(source_weights(folder), current[v.model])]
 
     def start(self) -> threading.Thread | None:
         """Start building in the background when something is missing; return the thread."""
@@ -203,9 +203,10 @@ class Builder:
 
     def _missing_references(self) -> list[str]:
         models = {v.model for v in self.wanted if is_complete(v.folder(self.exports_dir))}
+        current = self._current_weights()
+        # unlike an export, a reference that records no weights is ours and predates them
         return sorted(m for m in models if not reference.is_current(self.exports_dir, m)
-                      or current_weights(m) not in (None, reference.source_weights(
-                          self.exports_dir, m)))  # made from other (or unrecorded) weights
+                      or current[m] not in (None, reference.source_weights(self.exports_dir, m)))
 
     def _build_references(self) -> None:
         for model in self._missing_references():

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.reports import run_script
 from tests.benchmarks.tiny_matrix import fake_row, tiny_matrices
-
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "quantization_table.py"
 
 
 def _run(*args: str) -> str:
-    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                          text=True, cwd=REPO, timeout=120, check=False)
+    done = run_script("quantization_table.py", *args, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -44,8 +39,7 @@ def test_ratios_against_each_formats_reference(tmp_path: Path):
 def test_not_a_matrix_is_a_clear_error(tmp_path: Path):
     bad = tmp_path / "fast-matrix.json"
     bad.write_text("[]")
-    done = subprocess.run([sys.executable, str(SCRIPT), str(bad)], capture_output=True,
-                          text=True, cwd=REPO, timeout=120, check=False)
+    done = run_script("quantization_table.py", str(bad), timeout=120)
     assert done.returncode != 0 and "not an export matrix" in done.stderr
 
 

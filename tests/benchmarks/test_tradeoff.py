@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.reports import run_script
 from tests.benchmarks.tiny_matrix import fake_row, tiny_matrices
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "tradeoff.py"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _run(*args: str) -> str:
-    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                          text=True, cwd=REPO, timeout=300, check=False)
+    done = run_script("tradeoff.py", *args, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
