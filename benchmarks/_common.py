@@ -62,10 +62,11 @@ def median(values: Iterable[float]) -> float:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile ``q`` in [0, 100] of ``values``."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return float(ordered[rank])
+    """Percentile ``q`` in [0, 100] of unsorted ``values``, by the benchmark protocol's
+    definition (linear interpolation), so scripts and device reports agree."""
+    from sdk.bench.protocol import percentile as protocol_percentile
+
+    return float(protocol_percentile(sorted(values), q))
 
 
 def write_json(path: str | Path, data: Any) -> Path:

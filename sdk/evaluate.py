@@ -22,6 +22,8 @@ from sdk.spec import InputSpec, NmsSpec
 EVAL_NMS = NmsSpec(iou_threshold=0.5, score_threshold=0.05, max_detections=100,
                    pre_nms_top_k=1000)
 METRIC_NAMES = ("mAP", "mAP50", "mAP75", "AP_small", "AP_medium", "AP_large")
+# AP at IoU 0.5 per COCO size bucket: says which objects an mAP@.5 target is lost on.
+SIZE_AP50_NAMES = ("AP50_small", "AP50_medium", "AP50_large")
 
 # raw_fn: batch of preprocessed inputs [B, H, W, 3] -> (boxes [B, N, 4], scores [B, N, C])
 RawFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -73,7 +75,8 @@ def _coco_gt(dataset: Dataset) -> dict:
 
 
 def coco_metrics(dataset: Dataset, detections: list[ImageDetections]) -> dict[str, float]:
-    """mAP@[.5:.95], mAP@.5, mAP@.75 and AP small/medium/large, via pycocotools.
+    """mAP@[.5:.95], mAP@.5, mAP@.75, AP small/medium/large and AP@.5 small/medium/large,
+    via pycocotools.
 
     Category ids are label index + 1 (COCO ids start at 1).
     """
@@ -90,13 +93,21 @@ def coco_metrics(dataset: Dataset, detections: list[ImageDetections]) -> dict[st
         gt.dataset = _coco_gt(dataset)
         gt.createIndex()
         if not results:
-            return dict.fromkeys(METRIC_NAMES, 0.0)
+            return dict.fromkeys(METRIC_NAMES + SIZE_AP50_NAMES, 0.0)
         ev = COCOeval(gt, gt.loadRes(results), "bbox")
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
-    return {name: round(max(float(v), 0.0), 4) for name, v in zip(METRIC_NAMES, ev.stats[:6],
-                                                                   strict=False)}
+    values = [*ev.stats[:6], *(_ap50(ev, area) for area in (1, 2, 3))]
+    return {name: round(max(float(v), 0.0), 4)
+            for name, v in zip(METRIC_NAMES + SIZE_AP50_NAMES, values, strict=True)}
+
+
+def _ap50(ev, area_index: int) -> float:
+    """AP at IoU 0.5, 100 detections, for one area range (-1 when it has no objects)."""
+    precision = ev.eval["precision"][0, :, :, area_index, -1]  # [recall, class]
+    valid = precision[precision > -1]
+    return float(valid.mean()) if valid.size else -1.0
 
 
 def keras_raw_fn(inference_model) -> RawFn:

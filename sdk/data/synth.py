@@ -22,7 +22,7 @@ from sdk.data.stats import BUCKETS, summarize_objects
 
 SPLITS = ("train", "val", "test")
 JPEG_QUALITY = 90  # fixed quality (and no optimizer pass) keeps files byte-identical per seed
-GENERATOR_VERSION = 1  # bump whenever a change alters the pixels or boxes for a given seed
+GENERATOR_VERSION = 2  # bump whenever a change alters the pixels or boxes for a given seed
 
 Progress = Callable[[int, int], None]  # (images done, images total)
 

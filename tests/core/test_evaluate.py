@@ -34,6 +34,7 @@ def test_perfect_predictions_score_one():
     assert m["mAP"] == pytest.approx(1.0) and m["mAP50"] == pytest.approx(1.0)
     assert m["AP_small"] == pytest.approx(1.0) and m["AP_large"] == pytest.approx(1.0)
     assert m["AP_medium"] == 0.0  # pycocotools reports -1 (no objects); we clamp to 0
+    assert (m["AP50_small"], m["AP50_medium"], m["AP50_large"]) == pytest.approx((1, 0, 1))
 
 
 def test_iou_0_58_counts_for_two_of_ten_thresholds():
@@ -42,12 +43,13 @@ def test_iou_0_58_counts_for_two_of_ten_thresholds():
     m = coco_metrics(_dataset(), _dets([100, 100, 300, 300], [10, 10, 30, 21.6]))
     assert m["AP_small"] == pytest.approx(0.2, abs=1e-3)
     assert m["mAP"] == pytest.approx((1.0 + 0.2) / 2, abs=1e-3)
-    assert m["mAP50"] == pytest.approx(1.0)
+    assert m["mAP50"] == pytest.approx(1.0) and m["AP50_small"] == pytest.approx(1.0)
 
 
 def test_missed_class_halves_map():
     m = coco_metrics(_dataset(), _dets([100, 100, 300, 300], [200, 200, 250, 250]))
     assert m["mAP"] == pytest.approx(0.5, abs=1e-3) and m["AP_small"] == 0.0
+    assert m["AP50_small"] == 0.0 and m["AP50_large"] == pytest.approx(1.0)
 
 
 def test_no_detections_is_zero():

@@ -45,8 +45,8 @@ def test_objects_and_size_buckets(tmp_path: Path) -> None:
     assert all(1 <= len(s.labels) <= 8 for s in ds.samples)
     assert all(count > 0 for count in stats.per_class.values())
     shares = {bucket: n / stats.objects for bucket, n in stats.buckets.items()}
-    # Aimed at about 30% / 45% / 25%; loose bounds keep this small run from flaking.
-    assert shares["small"] > 0.15 and shares["medium"] > 0.25 and shares["large"] > 0.1, shares
+    # Aimed at about 17% / 45% / 38%; loose bounds keep this small run from flaking.
+    assert shares["small"] > 0.07 and shares["medium"] > 0.3 and shares["large"] > 0.2, shares
 
 
 def test_refuses_to_overwrite(synth_copy: Path) -> None:
