@@ -31,13 +31,16 @@ class TrainOptions:
     clipnorm: float = 10.0
 
 
-def _schedule(opts: TrainOptions, total_steps: int):
+def make_optimizer(opts: TrainOptions, total_steps: int):
+    """AdamW on a linear-warmup + cosine schedule over ``total_steps``, clipped gradients."""
     import keras
 
     decay = max(1, total_steps - opts.warmup_steps)
-    return keras.optimizers.schedules.CosineDecay(
+    schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay, alpha=0.01, warmup_target=opts.learning_rate,
         warmup_steps=opts.warmup_steps)
+    return keras.optimizers.AdamW(schedule, weight_decay=opts.weight_decay,
+                                  clipnorm=opts.clipnorm)
 
 
 class Checkpointer:
@@ -73,7 +76,8 @@ class Checkpointer:
         return json.loads((self.dir / "state.json").read_text())
 
 
-def _make_step(net, optimizer, cfg: DetectorConfig):
+def make_train_step(net, optimizer, cfg: DetectorConfig):
+    """One compiled optimizer step on a batch; returns (total, box, class) losses."""
     import tensorflow as tf
 
     from sdk.train.losses import detection_loss
@@ -101,8 +105,7 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
 
     keras.utils.set_random_seed(opts.seed)
     steps = BatchStream.steps_for(data, opts.batch_size)
-    optimizer = keras.optimizers.AdamW(_schedule(opts, steps * opts.epochs),
-                                       weight_decay=opts.weight_decay, clipnorm=opts.clipnorm)
+    optimizer = make_optimizer(opts, steps * opts.epochs)
     ckpt = Checkpointer(out)
     state: dict[str, Any] = {"epoch": 0, "history": [], "options": asdict(opts)}
     if resume and ckpt.exists():
@@ -110,7 +113,7 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
     # A resumed run draws new shuffles and augmentations, not a replay of epoch 1's.
     seed = opts.seed if state["epoch"] == 0 else [opts.seed, state["epoch"]]
     stream = BatchStream(data, cfg, opts.batch_size, seed=seed)
-    step_fn = _make_step(net, optimizer, cfg)
+    step_fn = make_train_step(net, optimizer, cfg)
     batches = iter(stream)
     task = progress.add_task("train", total=steps * opts.epochs,
                              completed=steps * state["epoch"]) if progress else None
