@@ -36,7 +36,7 @@ def train(arch: str, data_dir: Path, out: Path, epochs: int, batch_size: int, lr
 
     from sdk.commands.console import print_rows, progress_bar
     from sdk.data import DataError
-    from sdk.train.loop import TrainOptions
+    from sdk.train.loop import ResumeError, TrainOptions
     from sdk.train.run import train_detector
 
     def log_epoch(row: dict) -> None:
@@ -55,7 +55,7 @@ def train(arch: str, data_dir: Path, out: Path, epochs: int, batch_size: int, lr
                                   input_size=input_size, eval_split=eval_split or None,
                                   backbone_weights=None if backbone_weights == "none"
                                   else backbone_weights, progress=bar, on_epoch=log_epoch)
-    except DataError as exc:
+    except (DataError, ResumeError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(card, indent=2))

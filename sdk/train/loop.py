@@ -18,6 +18,10 @@ from sdk.models.config import DetectorConfig
 CKPT_DIR = "checkpoint"
 
 
+class ResumeError(RuntimeError):
+    """A checkpoint that cannot be continued with the data given."""
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """Optimisation settings; recorded in the model card."""
@@ -107,9 +111,19 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
     steps = BatchStream.steps_for(data, opts.batch_size)
     optimizer = make_optimizer(opts, steps * opts.epochs)
     ckpt = Checkpointer(out)
-    state: dict[str, Any] = {"epoch": 0, "history": [], "options": asdict(opts)}
+    fingerprint = data.fingerprint()
+    state: dict[str, Any] = {"epoch": 0, "history": [], "options": asdict(opts),
+                             "dataset_sha256": fingerprint}
     if resume and ckpt.exists():
-        state = ckpt.restore(net, optimizer)
+        restored = ckpt.restore(net, optimizer)
+        trained_on = restored.get("dataset_sha256", fingerprint)  # older checkpoints: unknown
+        if trained_on != fingerprint:
+            raise ResumeError(
+                f"{ckpt.dir} was trained on another dataset (sha256 {trained_on[:12]}..., "
+                f"this one is {fingerprint[:12]}...): resume it on the same data, or train "
+                "into a new --out")
+        # the run continues under the options given now (e.g. a larger --epochs)
+        state = {**restored, "options": asdict(opts), "dataset_sha256": fingerprint}
     # A resumed run draws new shuffles and augmentations, not a replay of epoch 1's.
     seed = opts.seed if state["epoch"] == 0 else [opts.seed, state["epoch"]]
     stream = BatchStream(data, cfg, opts.batch_size, seed=seed)

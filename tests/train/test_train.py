@@ -46,6 +46,17 @@ def test_resume_continues_from_the_checkpoint(trained, tiny_data):
     assert result.exit_code == 0, result.output
     state = json.loads((out / "checkpoint" / "state.json").read_text())
     assert [row["epoch"] for row in state["history"]] == [1, 2]
+    assert state["options"]["epochs"] == 2  # the options of the run that continued it
+
+
+def test_refuses_to_resume_on_other_data(trained, tmp_path):
+    from sdk.data.synth import generate
+
+    out, _ = trained
+    other = generate(tmp_path / "other", seed=8, train=4, val=1, test=1)
+    result = CliRunner().invoke(main, ["train", "--arch", "fast", "--data", str(other),
+                                       "--out", str(out), "--resume", *TRAIN_ARGS])
+    assert result.exit_code != 0 and "trained on another dataset" in result.output
 
 
 def test_refuses_to_clobber_a_run_without_resume(trained, tiny_data):
