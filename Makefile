@@ -57,13 +57,13 @@ lint: $(PY_STAMP)
 weights: weights-fast weights-accurate
 
 weights-fast: data
-	$(BIN)/sdk train --arch fast --data $(DATA) --out training/fast --epochs 14 \
+	$(BIN)/sdk train --arch fast --data $(DATA) --out training/fast --epochs 18 \
 	    --batch-size 16 --lr 6e-3 --seed 0 --resume
 	bash .ci/bundle-weights.sh fast training/fast $(DATA)
 
 weights-accurate: data
-	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 8 \
-	    --batch-size 12 --lr 4e-3 --seed 0 --resume
+	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 10 \
+	    --batch-size 12 --lr 2e-3 --seed 0 --resume
 	bash .ci/bundle-weights.sh accurate training/accurate $(DATA)
 
 clean:
