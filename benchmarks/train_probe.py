@@ -22,12 +22,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks._common import RESULTS, machine_info, markdown_table, versions, write_json  # noqa: E402
+
+if TYPE_CHECKING:
+    from sdk.data import Dataset
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,12 @@ def parse_variant(text: str) -> Variant:
     return Variant(name, **fields)
 
 
-def run_variant(variant: Variant, arch: str, data: Path, images: int, log_every: int,
-                seed: int) -> dict[str, Any]:
+def run_variant(variant: Variant, arch: str, train: Dataset, val: Dataset, images: int,
+                log_every: int, seed: int) -> dict[str, Any]:
     """Train one variant for ``images`` images; return its loss curve and val metrics."""
     import keras
     import numpy as np
 
-    from sdk.data import load_dataset
     from sdk.evaluate import evaluate_net
     from sdk.models import build_training_model, default_config
     from sdk.train.batches import BatchStream
@@ -69,7 +71,6 @@ def run_variant(variant: Variant, arch: str, data: Path, images: int, log_every:
     from sdk.train.precise_bn import recalibrate_batchnorm
 
     keras.utils.set_random_seed(seed)
-    train = load_dataset(data, "train")
     cfg = default_config(arch, train.classes)
     if variant.alpha is not None:
         cfg = cfg.replace(alpha=variant.alpha)
@@ -91,7 +92,7 @@ def run_variant(variant: Variant, arch: str, data: Path, images: int, log_every:
     recalibrate_batchnorm(net, batches)
     return {"variant": variant.name, "lr": variant.lr, "batch_size": variant.batch_size,
             "alpha": cfg.alpha, "steps": steps, "train_seconds": round(seconds, 1),
-            "curve": curve, "val": evaluate_net(net, cfg, load_dataset(data, "val"))}
+            "curve": curve, "val": evaluate_net(net, cfg, val)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,7 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "train_probe.json")
     args = parser.parse_args(argv)
 
-    rows = [run_variant(v, args.arch, args.data, args.images, args.log_every, args.seed)
+    from sdk.data import load_dataset
+
+    train, val = (load_dataset(args.data, split) for split in ("train", "val"))
+    rows = [run_variant(v, args.arch, train, val, args.images, args.log_every, args.seed)
             for v in args.variant]
     report = {"benchmark": "train_probe", "machine": machine_info(),
               "versions": versions("tensorflow", "keras"), "arch": args.arch,
@@ -129,6 +133,3 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 if __name__ == "__main__":
     main()
-
-
-__all__ = ["Variant", "parse_variant", "run_variant"]
