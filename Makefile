@@ -63,7 +63,7 @@ weights-fast: data
 
 weights-accurate: data
 	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 10 \
-	    --batch-size 12 --lr 2e-3 --seed 0 --resume
+	    --batch-size 12 --lr 4e-3 --seed 0 --resume
 	bash .ci/bundle-weights.sh accurate training/accurate $(DATA)
 
 clean:

@@ -13,10 +13,8 @@ Prints a Markdown table and writes ``models_report.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from benchmarks._common import median, percentile, write_json  # noqa: E402
 
 
 def flops(model_dir: str) -> float:
@@ -56,7 +56,7 @@ def interleaved_latency(detectors: dict, image, rounds: int, per_round: int) -> 
             for _ in range(per_round):
                 det.detect_arrays(image)
                 samples[name].append(det.last_timings.inference + det.last_timings.readback)
-    return {name: {"p50": statistics.median(v), "p90": sorted(v)[int(0.9 * len(v))],
+    return {name: {"p50": median(v), "p90": percentile(v, 90),
                    "runs": len(v)} for name, v in samples.items()}
 
 
@@ -94,8 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     report = {"machine": f"{platform.machine()} {os.cpu_count()} cores, python "
                          f"{platform.python_version()}", "threads": args.threads,
               "split": f"{args.data}/{args.split} ({len(dataset)} images)", "models": rows}
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "models_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json(Path(args.out) / "models_report.json", report)
     print(markdown(report))
 
 
