@@ -95,3 +95,20 @@ def test_augmentation_keeps_boxes_on_the_objects(tiny_data):
         plain, pboxes, _ = augment_sample(load_image(s.image_path), s.boxes, s.labels, cfg,
                                           Augment.none(), rng)
         assert len(pboxes) == len(s.boxes)  # no augmentation keeps every object
+
+
+def test_checkpoint_eval_measures_the_latest_checkpoint(trained, tiny_data):
+    from benchmarks import checkpoint_eval
+
+    out, _ = trained
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    result = checkpoint_eval.main([str(out), "--data", str(tiny_data), "--images", "2"])
+    assert result["epoch"] == state["epoch"] and result["images"] == 2
+    assert 0.0 <= result["mAP"] <= 1.0 and "AP50_small" in result
+
+
+def test_checkpoint_eval_names_a_folder_without_checkpoint(tmp_path, tiny_data):
+    from benchmarks import checkpoint_eval
+
+    with pytest.raises(SystemExit, match="config.json: missing"):
+        checkpoint_eval.main([str(tmp_path), "--data", str(tiny_data)])
