@@ -25,7 +25,7 @@ from sdk.anchors import Matcher, generate_anchors, iou_matrix  # noqa: E402
 from sdk.data import Dataset, load_dataset  # noqa: E402
 from sdk.data.stats import BUCKETS, size_buckets  # noqa: E402
 from sdk.models.config import DetectorConfig  # noqa: E402
-from sdk.models.io import BUNDLED, BUNDLED_DIR, CONFIG_FILE  # noqa: E402
+from sdk.models.io import CONFIG_FILE, ModelNotFoundError, resolve_model_dir  # noqa: E402
 from sdk.preprocess import fit, letterbox_boxes  # noqa: E402
 
 
@@ -61,10 +61,11 @@ def coverage(cfg: DetectorConfig, dataset: Dataset) -> dict[str, dict[str, float
 def load_config(model: str) -> DetectorConfig:
     """Config of a bundled model name or of a folder with a ``config.json`` (a finished or
     still-running ``sdk train`` run: anchors need no weights)."""
-    path = BUNDLED_DIR / model if model in BUNDLED and not Path(model).exists() else Path(model)
-    if not (path / CONFIG_FILE).is_file():
-        raise SystemExit(f"{path}: no {CONFIG_FILE} (pass 'fast', 'accurate' or an 'sdk train' "
-                         "folder)")
+    try:
+        path = resolve_model_dir(model, required=(CONFIG_FILE,))
+    except ModelNotFoundError:
+        raise SystemExit(f"{model}: no {CONFIG_FILE} (pass 'fast', 'accurate' or an 'sdk train' "
+                         "folder)") from None
     return DetectorConfig.load(path / CONFIG_FILE)
 
 

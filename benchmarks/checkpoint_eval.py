@@ -21,20 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _load_consistent(net, checkpoint: Path) -> dict:
-    """Load the checkpoint's weights into ``net`` and return the state of *those* weights.
-
-    A running training replaces the checkpoint folder after every epoch, possibly between
-    reading its state and its weights, so the epoch is read before and after the load and
-    the load repeated until both agree."""
-    for _ in range(3):
-        before = (checkpoint / "state.json").read_text()
-        net.load_weights(checkpoint / "model.weights.h5")
-        if (checkpoint / "state.json").read_text() == before:
-            return json.loads(before)
-    raise SystemExit(f"{checkpoint}: rewritten during every load attempt; try again")
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="an 'sdk train --out' folder")
@@ -47,14 +33,16 @@ def main(argv: list[str] | None = None) -> dict:
     from sdk.evaluate import evaluate_net
     from sdk.models import build_training_model
     from sdk.models.config import DetectorConfig
+    from sdk.models.io import CONFIG_FILE, WEIGHTS_FILE
+    from sdk.train.loop import Checkpointer
 
-    weights, config = args.run / "checkpoint" / "model.weights.h5", args.run / "config.json"
-    for path in (config, weights):
+    ckpt, config = Checkpointer(args.run), args.run / CONFIG_FILE
+    for path in (config, ckpt.dir / WEIGHTS_FILE):
         if not path.is_file():
             raise SystemExit(f"{path}: missing (is {args.run} a folder written by 'sdk train'?)")
     cfg = DetectorConfig.load(config)
     net = build_training_model(cfg)
-    state = _load_consistent(net, args.run / "checkpoint")
+    state = ckpt.load_weights(net)  # the state of the very weights loaded, mid-run too
     dataset = load_dataset(args.data, args.split)
     dataset = dataclasses.replace(dataset, samples=dataset.samples[:args.images])
     result = {"epoch": state["epoch"], "loss": round(state["history"][-1]["loss"], 3),

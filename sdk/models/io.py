@@ -29,13 +29,15 @@ class ModelNotFoundError(FileNotFoundError):
     """A model name or path does not point at a trained detector folder."""
 
 
-def resolve_model_dir(model: str | Path) -> Path:
-    """``fast``/``accurate`` -> bundled folder; otherwise a run folder holding the weights."""
+def resolve_model_dir(model: str | Path,
+                      required: tuple[str, ...] = (CONFIG_FILE, WEIGHTS_FILE)) -> Path:
+    """``fast``/``accurate`` -> bundled folder; otherwise a run folder holding ``required``
+    (by default config and weights; tools that read only the config ask for less)."""
     if str(model) in BUNDLED and not Path(model).exists():
         path = BUNDLED_DIR / str(model)
     else:
         path = Path(model)
-    missing = [f for f in (CONFIG_FILE, WEIGHTS_FILE) if not (path / f).is_file()]
+    missing = [f for f in required if not (path / f).is_file()]
     if missing:
         raise ModelNotFoundError(
             f"{path}: not a trained detector folder (missing {', '.join(missing)}); pass "

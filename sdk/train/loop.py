@@ -71,13 +71,25 @@ class Checkpointer:
 
             shutil.rmtree(old)
 
+    def load_weights(self, net) -> dict[str, Any]:
+        """Load the checkpoint's model weights into ``net``; return the state saved with them.
+
+        A running training replaces the folder after every epoch, possibly between the
+        reads, so the state is read before and after the load until both agree."""
+        for _ in range(3):
+            before = (self.dir / "state.json").read_text()
+            net.load_weights(self.dir / "model.weights.h5")
+            if (self.dir / "state.json").read_text() == before:
+                return json.loads(before)
+        raise RuntimeError(f"{self.dir}: rewritten during every load attempt; try again")
+
     def restore(self, net, optimizer) -> dict[str, Any]:
-        net.load_weights(self.dir / "model.weights.h5")
+        state = self.load_weights(net)
         optimizer.build(net.trainable_variables)
         saved = np.load(self.dir / "optimizer.npz")
         for i, var in enumerate(optimizer.variables):
             var.assign(saved[f"arr_{i}"])
-        return json.loads((self.dir / "state.json").read_text())
+        return state
 
 
 def make_train_step(net, optimizer, cfg: DetectorConfig):
