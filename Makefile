@@ -57,7 +57,7 @@ lint: $(PY_STAMP)
 weights: weights-fast weights-accurate
 
 weights-fast: data
-	$(BIN)/sdk train --arch fast --data $(DATA) --out training/fast --epochs 18 \
+	$(BIN)/sdk train --arch fast --data $(DATA) --out training/fast --epochs 36 \
 	    --batch-size 16 --lr 6e-3 --seed 0 --resume
 	bash .ci/bundle-weights.sh fast training/fast $(DATA)
 
