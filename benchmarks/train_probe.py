@@ -10,7 +10,8 @@ image" (the seconds column), which is what a fixed CPU training budget trades.
         --variant lr2e-3:lr=2e-3 --variant lr6e-3:lr=6e-3 \\
         --variant bs8:lr=6e-3,batch_size=8 --variant width0.5:alpha=0.5
 
-Variant keys: ``lr``, ``batch_size``, ``alpha`` (backbone width). Writes
+Variant keys: ``lr``, ``batch_size``, ``alpha`` (backbone width), ``jit`` (1: compile the
+train step with XLA). Writes
 ``benchmarks/results/train_probe.json`` and prints a Markdown table.
 """
 
@@ -41,18 +42,20 @@ class Variant:
     lr: float = 2e-3
     batch_size: int = 16
     alpha: float | None = None
+    jit: bool = False
 
 
 def parse_variant(text: str) -> Variant:
-    """``name:key=value,...`` -> :class:`Variant` (keys: lr, batch_size, alpha)."""
+    """``name:key=value,...`` -> :class:`Variant` (keys: lr, batch_size, alpha, jit)."""
     name, _, body = text.partition(":")
     fields: dict[str, Any] = {}
     for item in filter(None, body.split(",")):
         key, _, value = item.partition("=")
-        if key not in ("lr", "batch_size", "alpha"):
+        if key not in ("lr", "batch_size", "alpha", "jit"):
             raise argparse.ArgumentTypeError(f"variant {name!r}: unknown key {key!r} "
-                                             "(expected lr, batch_size or alpha)")
-        fields[key] = int(value) if key == "batch_size" else float(value)
+                                             "(expected lr, batch_size, alpha or jit)")
+        fields[key] = (int(value) if key == "batch_size" else bool(int(value)) if key == "jit"
+                       else float(value))
     if not name:
         raise argparse.ArgumentTypeError(f"variant {text!r} has no name")
     return Variant(name, **fields)
@@ -80,7 +83,7 @@ def run_variant(variant: Variant, arch: str, train: Dataset, val: Dataset, image
                         warmup_steps=max(1, steps // 5), seed=seed)
     optimizer = make_optimizer(opts, steps)
     batches = iter(BatchStream(train, cfg, variant.batch_size, seed=seed))
-    step = make_train_step(net, optimizer, cfg)
+    step = make_train_step(net, optimizer, cfg, jit_compile=variant.jit)
     curve, window, t0 = [], [], time.time()
     for i in range(steps):
         window.append(float(step(*next(batches))[0]))
@@ -91,8 +94,8 @@ def run_variant(variant: Variant, arch: str, train: Dataset, val: Dataset, image
     seconds = time.time() - t0
     recalibrate_batchnorm(net, batches)
     return {"variant": variant.name, "lr": variant.lr, "batch_size": variant.batch_size,
-            "alpha": cfg.alpha, "steps": steps, "train_seconds": round(seconds, 1),
-            "curve": curve, "val": evaluate_net(net, cfg, val)}
+            "alpha": cfg.alpha, "jit": variant.jit, "steps": steps,
+            "train_seconds": round(seconds, 1), "curve": curve, "val": evaluate_net(net, cfg, val)}
 
 
 def main(argv: list[str] | None = None) -> None:

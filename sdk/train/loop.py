@@ -92,13 +92,16 @@ class Checkpointer:
         return state
 
 
-def make_train_step(net, optimizer, cfg: DetectorConfig):
-    """One compiled optimizer step on a batch; returns (total, box, class) losses."""
+def make_train_step(net, optimizer, cfg: DetectorConfig, jit_compile: bool = False):
+    """One compiled optimizer step on a batch; returns (total, box, class) losses.
+
+    ``jit_compile`` (XLA) is off for training: on this project's CPUs it made Fast's step
+    5.5x slower (MODELS.md); ``benchmarks/train_probe.py`` can try it again (``jit=1``)."""
     import tensorflow as tf
 
     from sdk.train.losses import detection_loss
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, jit_compile=jit_compile)
     def step(x, box_t, cls_t):
         with tf.GradientTape() as tape:
             codes, logits = net(x, training=True)

@@ -30,5 +30,6 @@ def test_bad_variant_names_the_key():
     from benchmarks.train_probe import parse_variant
 
     assert parse_variant("w:alpha=0.5").alpha == 0.5
+    assert parse_variant("x:jit=1").jit and not parse_variant("x:jit=0").jit
     with pytest.raises(argparse.ArgumentTypeError, match="unknown key 'epochs'"):
         parse_variant("x:epochs=3")
