@@ -70,6 +70,7 @@ def run_variant(variant: Variant, arch: str, train: Dataset, val: Dataset, image
     from sdk.evaluate import evaluate_net
     from sdk.models import build_training_model, default_config
     from sdk.train.batches import BatchStream
+    from sdk.train.fused import for_training
     from sdk.train.loop import TrainOptions, make_optimizer, make_train_step
     from sdk.train.precise_bn import recalibrate_batchnorm
 
@@ -77,7 +78,7 @@ def run_variant(variant: Variant, arch: str, train: Dataset, val: Dataset, image
     cfg = default_config(arch, train.classes)
     if variant.alpha is not None:
         cfg = cfg.replace(alpha=variant.alpha)
-    net = build_training_model(cfg)
+    net = for_training(build_training_model(cfg))  # what sdk train runs
     steps = max(1, images // variant.batch_size)
     opts = TrainOptions(epochs=1, batch_size=variant.batch_size, learning_rate=variant.lr,
                         warmup_steps=max(1, steps // 5), seed=seed)

@@ -14,6 +14,7 @@ import numpy as np
 
 from sdk.data import Dataset
 from sdk.models.config import DetectorConfig
+from sdk.train.fused import for_training
 
 CKPT_DIR = "checkpoint"
 
@@ -83,13 +84,12 @@ class Checkpointer:
                 return json.loads(before)
         raise RuntimeError(f"{self.dir}: rewritten during every load attempt; try again")
 
-    def restore(self, net, optimizer) -> dict[str, Any]:
-        state = self.load_weights(net)
-        optimizer.build(net.trainable_variables)
+    def load_optimizer(self, optimizer, variables) -> None:
+        """Build ``optimizer`` over ``variables`` and load its saved slots (same order)."""
+        optimizer.build(variables)
         saved = np.load(self.dir / "optimizer.npz")
         for i, var in enumerate(optimizer.variables):
             var.assign(saved[f"arr_{i}"])
-        return state
 
 
 def make_train_step(net, optimizer, cfg: DetectorConfig, jit_compile: bool = False):
@@ -130,7 +130,7 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
     state: dict[str, Any] = {"epoch": 0, "history": [], "options": asdict(opts),
                              "dataset_sha256": fingerprint}
     if resume and ckpt.exists():
-        restored = ckpt.restore(net, optimizer)
+        restored = ckpt.load_weights(net)
         trained_on = restored.get("dataset_sha256", fingerprint)  # older checkpoints: unknown
         if trained_on != fingerprint:
             raise ResumeError(
@@ -139,10 +139,14 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
                 "into a new --out")
         # the run continues under the options given now (e.g. a larger --epochs)
         state = {**restored, "options": asdict(opts), "dataset_sha256": fingerprint}
+    # Steps run on a kernel-optimized copy; ``net`` gets its weights back before each save.
+    trainee = for_training(net)
+    if state["epoch"]:
+        ckpt.load_optimizer(optimizer, trainee.trainable_variables)
     # A resumed run draws new shuffles and augmentations, not a replay of epoch 1's.
     seed = opts.seed if state["epoch"] == 0 else [opts.seed, state["epoch"]]
     stream = BatchStream(data, cfg, opts.batch_size, seed=seed)
-    step_fn = make_train_step(net, optimizer, cfg)
+    step_fn = make_train_step(trainee, optimizer, cfg)
     batches = iter(stream)
     task = progress.add_task("train", total=steps * opts.epochs,
                              completed=steps * state["epoch"]) if progress else None
@@ -156,10 +160,12 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
         row = {"epoch": epoch + 1, "loss": sums[0] / steps, "box_loss": sums[1] / steps,
                "cls_loss": sums[2] / steps, "seconds": round(time.time() - t0, 1)}
         state = {**state, "epoch": epoch + 1, "history": [*state["history"], row]}
+        net.set_weights(trainee.get_weights())
         ckpt.save(net, optimizer, state)
         if on_epoch:
             on_epoch(row)
     from sdk.train.precise_bn import recalibrate_batchnorm
 
-    recalibrate_batchnorm(net, batches)
+    recalibrate_batchnorm(trainee, batches)
+    net.set_weights(trainee.get_weights())
     return state["history"]
