@@ -14,7 +14,6 @@ import numpy as np
 
 from sdk.data import Dataset
 from sdk.models.config import DetectorConfig
-from sdk.train.fused import for_training
 
 CKPT_DIR = "checkpoint"
 
@@ -121,6 +120,7 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
     import keras
 
     from sdk.train.batches import BatchStream
+    from sdk.train.fused import for_training
 
     keras.utils.set_random_seed(opts.seed)
     steps = BatchStream.steps_for(data, opts.batch_size)
