@@ -19,15 +19,20 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (``platform.processor()`` is often empty)."""
+def _cpuinfo(field: str) -> str | None:
+    """The first ``field`` value in /proc/cpuinfo (None where the file or field is missing)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(field):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (``platform.processor()`` is often empty)."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 # Two "AMD EPYC" 2-vCPU machines of this project differed 4x in train-step time: one had
@@ -37,14 +42,8 @@ SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"
 
 def cpu_simd() -> list[str]:
     """Which of ``SIMD_FLAGS`` the CPU reports (empty where /proc/cpuinfo is missing)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                return [f for f in SIMD_FLAGS if f in flags]
-    except OSError:
-        pass
-    return []
+    flags = set((_cpuinfo("flags") or "").split())
+    return [f for f in SIMD_FLAGS if f in flags]
 
 
 def machine_info() -> dict[str, Any]:

@@ -53,25 +53,24 @@ class FusedBatchNormalization(layers.BatchNormalization):
                 and keras.backend.standardize_dtype(inputs.dtype) == "float32")
 
 
-def _padded_depthwise(model: keras.Model) -> set[str]:
-    """Names of the 3x3 stride-2 ``valid`` depthwise convs whose only input is a ZeroPadding2D."""
-    names = set()
+def _padded_depthwise(model: keras.Model) -> dict[str, str]:
+    """3x3 stride-2 ``valid`` depthwise convs fed only by a ZeroPadding2D: {conv: pad} names."""
+    found = {}
     for layer in model.layers:
         if not (isinstance(layer, layers.DepthwiseConv2D) and layer.padding == "valid"
                 and tuple(layer.strides) == (2, 2) and tuple(layer.kernel_size) == (3, 3)):
             continue
         parent = layer._inbound_nodes[0].parent_nodes[0].operation
         if isinstance(parent, layers.ZeroPadding2D) and len(parent._outbound_nodes) == 1:
-            names.add(layer.name)
-    return names
+            found[layer.name] = parent.name
+    return found
 
 
 def for_training(model: keras.Model) -> keras.Model:
     """A copy of functional ``model`` with the same weights and outputs, fused batch norm and
     pad-free stride-2 depthwise convs; ``model.set_weights(copy.get_weights())`` syncs back."""
     padded = _padded_depthwise(model)
-    pads = {layer._inbound_nodes[0].parent_nodes[0].operation.name
-            for layer in model.layers if layer.name in padded}
+    pads = set(padded.values())
 
     def clone(layer):
         config = layer.get_config()
