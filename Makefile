@@ -62,7 +62,7 @@ weights-fast: data
 	bash .ci/bundle-weights.sh fast training/fast $(DATA)
 
 weights-accurate: data
-	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 16 \
+	$(BIN)/sdk train --arch accurate --data $(DATA) --out training/accurate --epochs 32 \
 	    --batch-size 12 --lr 4e-3 --seed 0 --resume
 	bash .ci/bundle-weights.sh accurate training/accurate $(DATA)
 
