@@ -13,8 +13,8 @@ Prints a Markdown table and writes ``models_report.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks._common import median, percentile, write_json  # noqa: E402
+from benchmarks._common import machine_info, median, percentile, write_json  # noqa: E402
 
 
 def flops(model_dir: str) -> float:
@@ -60,6 +60,18 @@ def interleaved_latency(detectors: dict, image, rounds: int, per_round: int) -> 
                    "runs": len(v)} for name, v in samples.items()}
 
 
+def training_time(model_dir: Path) -> dict[str, float | None]:
+    """Epochs and minutes of training (sum of the epochs' wall time) from the model card.
+
+    ``None`` for a model whose card does not record them (an untrained or hand-made one).
+    """
+    card_file = model_dir / "model_card.json"
+    card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+    seconds = card.get("train_seconds")
+    return {"epochs": card.get("options", {}).get("epochs"),
+            "train_min": None if seconds is None else round(seconds / 60, 1)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="data/synth")
@@ -81,18 +93,18 @@ def main(argv: list[str] | None = None) -> None:
     rows, detectors = {}, {}
     tmp = Path(tempfile.mkdtemp(prefix="models-report-"))
     for name in args.models:
-        net, cfg, _ = load_detector(name)
+        net, cfg, path = load_detector(name)
         t0 = time.time()
         metrics = evaluate_model(name, dataset)
-        rows[name] = {"input": list(cfg.input_size), "params_M": net.count_params() / 1e6,
-                      "GFLOPs": flops(name), **metrics, "eval_s": round(time.time() - t0, 1)}
+        rows[name] = {"input": list(cfg.input_size), **training_time(path),
+                      "params_M": net.count_params() / 1e6, "GFLOPs": flops(name), **metrics,
+                      "eval_s": round(time.time() - t0, 1)}
         result = export(name, "tflite", "fp32", out_root=tmp, allow_degraded=True)
         detectors[name] = sdk.load(result.out_dir, num_threads=args.threads)
     image = synthetic_probes(1)[0]
     for name, lat in interleaved_latency(detectors, image, args.rounds, 10).items():
         rows[name]["tflite_fp32_p50_ms"], rows[name]["tflite_fp32_p90_ms"] = lat["p50"], lat["p90"]
-    report = {"machine": f"{platform.machine()} {os.cpu_count()} cores, python "
-                         f"{platform.python_version()}", "threads": args.threads,
+    report = {"machine": machine_info(), "threads": args.threads,
               "split": f"{args.data}/{args.split} ({len(dataset)} images)", "models": rows}
     write_json(Path(args.out) / "models_report.json", report)
     print(markdown(report))
@@ -100,8 +112,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def markdown(report: dict) -> str:
     """The MODELS.md table."""
-    lines = _table(report["models"], ("mAP", "mAP50", "AP_small", "AP_medium", "AP_large",
-                                      "params_M", "GFLOPs", "tflite_fp32_p50_ms"))
+    lines = _table(report["models"], ("epochs", "train_min", "mAP", "mAP50", "AP_small",
+                                      "AP_medium", "AP_large", "params_M", "GFLOPs",
+                                      "tflite_fp32_p50_ms"))
     lines += ["", *_table(report["models"], ("mAP50", "AP50_small", "AP50_medium", "AP50_large"))]
     models = report["models"]
     if {"fast", "accurate"} <= set(models):
@@ -116,9 +129,16 @@ def markdown(report: dict) -> str:
 def _table(models: dict, cols: tuple[str, ...]) -> list[str]:
     lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, row in models.items():
-        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.3f}" if row[c] < 10 else
-                                                f"{row[c]:.1f}" for c in cols) + " |")
+        lines.append(f"| {name} | " + " | ".join(_cell(row[c]) for c in cols) + " |")
     return lines
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
 if __name__ == "__main__":

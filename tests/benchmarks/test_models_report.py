@@ -21,5 +21,15 @@ def test_models_report_measures_both_models_side_by_side(tiny_fast, tiny_accurat
     assert 0 < fast["GFLOPs"] < accurate["GFLOPs"]
     assert fast["tflite_fp32_p50_ms"] > 0 and accurate["tflite_fp32_p50_ms"] > 0
     assert {"mAP", "AP50_small", "AP50_medium", "AP50_large"} <= set(fast)
+    assert fast["train_min"] is None  # the tiny models' cards record no training
+    assert {"simd", "cpu", "cores"} <= set(report["machine"])
     table = capsys.readouterr().out
     assert "AP50_medium" in table and table.count(f"| {tiny_fast} |") == 2
+
+
+def test_training_time_comes_from_the_model_card(tmp_path):
+    from benchmarks.models_report import training_time
+
+    (tmp_path / "model_card.json").write_text(json.dumps(
+        {"options": {"epochs": 32}, "train_seconds": 4932.3}))
+    assert training_time(tmp_path) == {"epochs": 32, "train_min": 82.2}

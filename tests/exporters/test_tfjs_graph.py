@@ -40,3 +40,20 @@ def test_accurate_fpn_runs_on_wasm(tiny_accurate: Path, tmp_path: Path):
     result = export(tiny_accurate, "tfjs", out_root=tmp_path)
     assert result.status == "ok", result.parity.reasons
     assert result.checks["unfused_for_wasm"]  # the FPN additions were split
+
+
+@pytest.mark.slow
+def test_uint8_keeps_the_decoder_anchors_16_bit(tiny_fast: Path, tmp_path: Path):
+    """uint8 steps of the anchor constants would shift every box (2 mAP points on Accurate)."""
+    import json
+
+    from exporters.export import export
+
+    result = export(tiny_fast, "tfjs", "uint8", out_root=tmp_path, allow_degraded=True)
+    model = json.loads((result.out_dir / "model.json").read_text())
+    dtypes = {w["name"]: w["quantization"]["dtype"] for group in model["weightsManifest"]
+              for w in group["weights"] if "quantization" in w}
+    decoder = {name for name in dtypes if "/boxes_1/" in name}
+    assert len(decoder) >= 6  # the converter folds the anchors into six per-anchor arrays
+    assert {dtypes[name] for name in decoder} == {"uint16"}
+    assert {d for name, d in dtypes.items() if name not in decoder} == {"uint8"}
