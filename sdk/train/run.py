@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from sdk import __version__
 from sdk.data import load_dataset
 from sdk.models import build_training_model, default_config
-from sdk.models.io import CONFIG_FILE, save_detector
+from sdk.models.config import DetectorConfig
+from sdk.models.io import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, save_detector
 from sdk.train.loop import TrainOptions, train_loop
 
 
@@ -36,6 +39,9 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
     if input_size:
         overrides["input_size"] = input_size
     cfg = default_config(arch, train_set.classes, **overrides)
+    done = finished_card(out, cfg, opts, train_set.fingerprint(), eval_split) if resume else None
+    if done is not None:
+        return done
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / CONFIG_FILE)  # a checkpoint is only usable with the config beside it
     net = build_training_model(cfg)
@@ -51,3 +57,25 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
                  net.count_params())
     save_detector(out, net, cfg, card=card)
     return card
+
+
+def finished_card(out: Path, cfg: DetectorConfig, opts: TrainOptions, fingerprint: str,
+                  eval_split: str | None) -> dict[str, Any] | None:
+    """The model card in ``out`` if that run already finished with this config, options and data.
+
+    Resuming a finished run then changes nothing. Without this, ``make weights`` on the
+    committed runs would re-estimate batch norm and rewrite the bundled weights.
+    """
+    files = (out / CARD_FILE, out / CONFIG_FILE, out / WEIGHTS_FILE)
+    if not all(f.is_file() for f in files):
+        return None
+    try:
+        card = json.loads(files[0].read_text())
+        same_config = DetectorConfig.load(files[1]) == cfg
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: train as usual
+        return None
+    finished = (same_config and card.get("options") == asdict(opts)
+                and card.get("dataset_sha256") == fingerprint
+                and len(card.get("history", [])) == opts.epochs
+                and (eval_split is None or eval_split in card.get("metrics", {})))
+    return card if finished else None

@@ -37,6 +37,16 @@ def test_train_writes_model_card_and_weights(trained):
     assert DetectorConfig.load(out / "config.json").input_size == (96, 96)
 
 
+def test_resuming_a_finished_run_changes_nothing(trained, tiny_data):
+    out, _ = trained
+    files = [out / "model.weights.h5", out / "model_card.json", out / "checkpoint" / "state.json"]
+    before = [f.read_bytes() for f in files]
+    result = CliRunner().invoke(main, ["train", "--arch", "fast", "--data", str(tiny_data),
+                                       "--out", str(out), "--resume", *TRAIN_ARGS])
+    assert result.exit_code == 0, result.output
+    assert [f.read_bytes() for f in files] == before  # no batch-norm pass, no rewrite
+
+
 def test_resume_continues_from_the_checkpoint(trained, tiny_data):
     out, _ = trained
     result = CliRunner().invoke(main, ["train", "--arch", "fast", "--data", str(tiny_data),
