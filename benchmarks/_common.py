@@ -37,7 +37,7 @@ def cpu_model() -> str:
 
 # Two "AMD EPYC" 2-vCPU machines of this project differed 4x in train-step time: one had
 # AVX-512 (with bf16 and VNNI), the other stopped at AVX2. The model name does not say which.
-SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile")
 
 
 def cpu_simd() -> list[str]:

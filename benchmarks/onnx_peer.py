@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks._common import (  # noqa: E402
     RESULTS,
+    cpu_simd,
     machine_info,
     markdown_table,
     median,
@@ -277,11 +278,17 @@ NOTES = [
     "(Fast, 1 and 2 threads, contended machine), so the exporter is unchanged.",
     "Layout: LiteRT runs NHWC natively; tf2onnx keeps the NHWC input and inserts a "
     "Transpose, ORT then computes in NCHW(c) after its layout transformation.",
-    "int8 on this CPU: AVX2 without VNNI (cpu_int8_dot_product false), so neither runtime "
-    "has an int8 dot-product instruction; LiteRT full-int8 is not faster than its fp32 here "
-    "(DESIGN.md pitfall 6). int8's benefit on x86 is the ~2.8x smaller file; ARM phones with "
-    "sdot/i8mm are where int8 kernels pay off.",
 ]
+
+
+def int8_note(dot_product: bool) -> str:
+    """What int8 can gain on this CPU, from its flags (the rows show what it did gain)."""
+    if dot_product:
+        return ("int8 on this CPU: VNNI present (cpu_int8_dot_product true), so both runtimes "
+                "have an int8 dot-product instruction; compare the int8 rows with fp32.")
+    return ("int8 on this CPU: no VNNI (cpu_int8_dot_product false), so neither runtime has "
+            "an int8 dot-product instruction and full int8 need not beat fp32 (DESIGN.md "
+            "pitfall 6); ARM phones with sdot/i8mm are where int8 kernels pay off.")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -305,18 +312,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                           for q, e in prepared["tflite"].items()}}
     import onnxruntime as ort
 
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    dot_product = bool({"avx512_vnni", "avx_vnni"} & set(cpu_simd()))
     return {
         "benchmark": "onnx_peer", "machine": machine_info(),
         "versions": versions("ai-edge-litert", "onnxruntime", "tf2onnx", "onnx", "tensorflow",
                              "numpy"),
-        "cpu_int8_dot_product": any(f in flags for f in ("avx512_vnni", "avx_vnni")),
+        "cpu_int8_dot_product": dot_product,
         "ort_providers": ort.get_available_providers(),
         "threads": args.threads, "runs": args.runs, "warmup": args.warmup,
         "timed": "one inference incl. input copy and output readback, same preprocessed "
                  "input (the busiest probe image)",
         "probe": probe.describe(), "models": prepared_info, "rows": rows,
-        "findings": findings(rows), "notes": notes + NOTES,
+        "findings": findings(rows), "notes": [*notes, *NOTES, int8_note(dot_product)],
     }
 
 

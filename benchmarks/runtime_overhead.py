@@ -54,25 +54,37 @@ from benchmarks._exports import (  # noqa: E402
 TARGET = 1.15
 QUANTS = ("fp32", "int8")
 STAGES = ("preprocess", "inference", "readback", "postprocess")
-FINDINGS = [
+HISTORY = [
     "Found and fixed: sdk.preprocess.normalize broadcast float32 mean/std arrays over the "
     "last (size 3) axis, so numpy ran its inner loop 3 elements at a time (1.4-3.4 ms for "
     "a 320x320 input, as much as the resize) and kept a second multi-MB temporary that made "
     "glibc trim and re-fault the heap (~570 page faults per call in a tight loop). Now scalar "
     "constants when the channels share them, per-channel in-place ops otherwise: bit-exact "
-    "(tested), 0.15-0.4 ms. A/B in one process (Fast, 1 and 2 threads, contended): "
-    "preprocess 4.0-5.4 -> 2.5-3.5 ms, e2e/bare 1.49-1.83x -> 1.34-1.58x.",
-    "What remains is Pillow: fromarray 0.3 + antialiased bilinear resize 1.9-2.5 + asarray "
-    "0.2 ms for a ~600x450 frame to 320 px (caches cold after invoke), then post-processing "
-    "0.2-0.3 ms and readback 0.1 ms. The resize is kept: training, evaluation, calibration "
-    "and the browser runtime use the same Pillow resize bit for bit (a faster or different "
-    "one would feed the model other pixels), and a bare-LiteRT user has to resize too. The "
-    "pre-scaled row (frame already at model resolution) shows the overhead without it.",
-    "With ~3 ms of pre+post per ~600x450 frame, the 1.15x target needs inference of about "
-    "20 ms or more: Fast at 320 px (6-10 ms here) misses it on such frames; Accurate "
-    "(~4x Fast's FLOPs) should meet it (to be measured once its weights exist); frames "
-    "delivered near model resolution avoid the resize (see the pre-scaled rows).",
+    "(tested), 0.15-0.4 ms. A/B in one process (Fast, 1 and 2 threads, contended AVX2 "
+    "machine): preprocess 4.0-5.4 -> 2.5-3.5 ms, e2e/bare 1.49-1.83x -> 1.34-1.58x.",
+    "What remains of preprocessing is Pillow: fromarray + antialiased bilinear resize + "
+    "asarray. The resize is kept: training, evaluation, calibration and the browser runtime "
+    "use the same Pillow resize bit for bit (a faster or different one would feed the model "
+    "other pixels), and a bare-LiteRT user has to resize too. The pre-scaled row (frame "
+    "already at model resolution) shows the overhead without it.",
 ]
+
+
+def findings(rows: list[dict[str, Any]]) -> list[str]:
+    """Per model and quantization: the fixed cost of a full frame, and the inference time
+    at which that cost would fit the target (computed from this run)."""
+    out = []
+    for r in rows:
+        if r["image"]["name"] != "many":  # the busiest full-size frame
+            continue
+        fixed = r["e2e_ms"] - r["bare_ms"]
+        needed = fixed / (TARGET - 1)
+        out.append(f"{r['model']} {r['quantization']} {r['threads']}t: {fixed:.1f} ms of "
+                   f"pre/post-processing per {'x'.join(map(str, r['image']['size']))} frame; "
+                   f"the {TARGET}x target "
+                   f"needs inference of {needed:.0f} ms or more, this model takes "
+                   f"{r['bare_ms']:.1f} ms ({'met' if r['meets_target'] else 'missed'})")
+    return out
 
 
 def _time(fn) -> float:
@@ -177,7 +189,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                   "bare": "Interpreter.invoke() (input set beforehand)",
                   "bare_io": "set_tensor + invoke + get_tensor(boxes, scores)"},
         "data": f"{args.data} ({args.split})", "exports": exports, "rows": rows,
-        "notes": notes, "findings": FINDINGS,
+        "notes": notes + HISTORY, "findings": findings(rows),
     }
 
 

@@ -28,3 +28,9 @@ def test_onnx_peer_writes_a_report(tiny_fast, tiny_data, bench_exports, tmp_path
     assert int8["litert_xnnpack"]["partitions"] >= 1
     (info,) = report["models"].values()
     assert info["ort_int8"].startswith(("static", "dynamic"))
+
+
+def test_int8_note_follows_the_cpu_flags():
+    from benchmarks.onnx_peer import int8_note
+
+    assert "VNNI present" in int8_note(True) and "no VNNI" in int8_note(False)

@@ -28,3 +28,14 @@ def test_runtime_overhead_writes_a_report(tiny_fast, tiny_data, bench_exports, t
         assert set(row["stages_ms"]) == {"preprocess", "inference", "readback", "postprocess"}
     assert any("accurate-not-here: skipped" in n for n in report["notes"])
     assert "| e2e/bare |" in capsys.readouterr().out
+
+
+def test_findings_say_what_inference_time_the_fixed_cost_needs():
+    from benchmarks.runtime_overhead import findings
+
+    row = {"model": "fast", "quantization": "fp32", "threads": 2, "e2e_ms": 4.5,
+           "bare_ms": 1.5, "meets_target": False,
+           "image": {"name": "many", "size": [556, 453]}}
+    (line,) = findings([row, {**row, "image": {"name": "few", "size": [556, 453]}}])
+    assert "3.0 ms of pre/post-processing per 556x453 frame" in line
+    assert "needs inference of 20 ms or more" in line and "(missed)" in line
