@@ -9,6 +9,9 @@ depthwise convs) with the same weights, then
 * profiles ``--steps`` steps of each with the TensorFlow profiler and sums the op time by
   op type (summed over the executor's threads, so shares, not wall time).
 
+``--bf16`` adds the training copy built under Keras' ``mixed_bfloat16`` policy (bfloat16
+compute, float32 weights and losses), for CPUs with AVX-512 BF16 or AMX.
+
     .venv/bin/python benchmarks/train_step_profile.py --arch fast --arch accurate
 
 Writes ``benchmarks/results/train_step_profile.json`` and prints Markdown tables.
@@ -65,7 +68,25 @@ def profile_steps(step, batches: list, logdir: Path) -> dict[str, float]:
     return op_time_by_type(logdir)
 
 
-def run_arch(arch: str, data_dir: Path, steps: int, rounds: int, batch_size: int) -> dict[str, Any]:
+BF16 = "training copy, bf16"
+
+
+def _copy_under_policy(cfg, policy: str):
+    """The training copy of a fresh model built under Keras dtype ``policy`` (then reset)."""
+    import keras
+
+    from sdk.models import build_training_model
+    from sdk.train.fused import for_training
+
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return for_training(build_training_model(cfg))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def run_arch(arch: str, data_dir: Path, steps: int, rounds: int, batch_size: int,
+             bf16: bool = False) -> dict[str, Any]:
     import keras
     import numpy as np
 
@@ -82,6 +103,9 @@ def run_arch(arch: str, data_dir: Path, steps: int, rounds: int, batch_size: int
     batches = [next(stream) for _ in range(steps)]
     canonical = build_training_model(cfg)
     nets = {"keras": canonical, "training copy": for_training(canonical)}
+    if bf16:
+        nets[BF16] = _copy_under_policy(cfg, "mixed_bfloat16")
+        nets[BF16].set_weights(canonical.get_weights())  # variables stay float32
     fns = {}
     for name, net in nets.items():
         fns[name] = make_train_step(net, make_optimizer(TrainOptions(), 10_000), cfg)
@@ -111,6 +135,13 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         ["arch", "batch", "keras s/step", "training copy s/step", "speed-up"],
         [[r["arch"], r["batch_size"], r["step_seconds"]["keras"],
           r["step_seconds"]["training copy"], f"{r['speedup']:.2f}x"] for r in rows])]
+    bf16 = [r for r in rows if BF16 in r["step_seconds"]]
+    if bf16:
+        out.append("\n" + markdown_table(
+            ["arch", "training copy s/step", "bf16 s/step", "bf16 speed-up"],
+            [[r["arch"], r["step_seconds"]["training copy"], r["step_seconds"][BF16],
+              f"{r['step_seconds']['training copy'] / r['step_seconds'][BF16]:.2f}x"]
+             for r in bf16]))
     for r in rows:
         for name, ops in r["op_ms"].items():
             total = sum(ops.values())
@@ -129,10 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=8, help="steps per timing round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, help="default: the Makefile recipe's")
+    parser.add_argument("--bf16", action="store_true",
+                        help="also time the training copy under mixed_bfloat16")
     parser.add_argument("--out", type=Path, default=RESULTS / "train_step_profile.json")
     args = parser.parse_args(argv)
     rows = [run_arch(arch, args.data, args.steps, args.rounds,
-                     args.batch_size or BATCH_SIZE[arch]) for arch in args.arch or ["fast"]]
+                     args.batch_size or BATCH_SIZE[arch], args.bf16)
+            for arch in args.arch or ["fast"]]
     write_json(args.out, {"benchmark": "train_step_profile", "machine": machine_info(),
                           "versions": versions("tensorflow", "keras"), "rows": rows})
     print(markdown(rows))

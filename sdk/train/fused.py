@@ -34,8 +34,9 @@ class FusedBatchNormalization(layers.BatchNormalization):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
-        gamma = self.gamma if self.scale else tf.ones_like(self.moving_mean)
-        beta = self.beta if self.center else tf.zeros_like(self.moving_mean)
+        # the kernel takes float32 scale/offset also for bfloat16 inputs (mixed precision)
+        gamma = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones_like(self.moving_mean)
+        beta = tf.cast(self.beta, tf.float32) if self.center else tf.zeros_like(self.moving_mean)
         y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
             inputs, gamma, beta, epsilon=self.epsilon, is_training=True)
         # the kernel returns the unbiased (n - 1) variance; Keras' moments are biased
@@ -50,7 +51,7 @@ class FusedBatchNormalization(layers.BatchNormalization):
         return (keras.backend.backend() == "tensorflow" and mask is None
                 and len(inputs.shape) == 4 and self.axis in (-1, 3)
                 and not self.renorm and not self.synchronized
-                and keras.backend.standardize_dtype(inputs.dtype) == "float32")
+                and keras.backend.standardize_dtype(inputs.dtype) in ("float32", "bfloat16"))
 
 
 def _padded_depthwise(model: keras.Model) -> dict[str, str]:

@@ -104,6 +104,8 @@ def make_train_step(net, optimizer, cfg: DetectorConfig, jit_compile: bool = Fal
     def step(x, box_t, cls_t):
         with tf.GradientTape() as tape:
             codes, logits = net(x, training=True)
+            # losses in float32 also when a mixed-precision model computes in bfloat16
+            codes, logits = tf.cast(codes, tf.float32), tf.cast(logits, tf.float32)
             total, loc, cls = detection_loss(cfg.loss, codes, logits, box_t, cls_t,
                                              cfg.num_classes)
         grads = tape.gradient(total, net.trainable_variables)

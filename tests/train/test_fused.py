@@ -38,6 +38,30 @@ def test_fused_batch_norm_matches_keras_in_training():
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5, err_msg=name)
 
 
+def test_fused_batch_norm_runs_the_fused_kernel_under_mixed_bfloat16():
+    """``train_step_profile.py --bf16`` compares like with like: bf16 keeps the fused kernel."""
+    import keras
+    import tensorflow as tf
+
+    from sdk.train.fused import FusedBatchNormalization
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(2.0, 3.0, (6, 5, 7, 4)).astype("float32"))
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        bn = FusedBatchNormalization(momentum=0.9)
+        bn.build(x.shape)
+        step = tf.function(lambda t: bn(tf.cast(t, tf.bfloat16), training=True))
+        ops = {op.type for op in step.get_concrete_function(x).graph.get_operations()}
+        y = step(x)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert "FusedBatchNormV3" in ops and "SquaredDifference" not in ops
+    assert y.dtype == tf.bfloat16
+    normalized = (x.numpy() - x.numpy().mean((0, 1, 2))) / x.numpy().std((0, 1, 2))
+    np.testing.assert_allclose(y.numpy().astype("float32"), normalized, atol=0.05)
+
+
 @pytest.mark.parametrize("arch", ["fast", "accurate"])
 def test_training_copy_has_the_same_weights_and_outputs(arch, request):
     from keras import layers
