@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from typing import Any
 
 import click
@@ -30,13 +31,36 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     # Let SQLAlchemy's "begin" hook emit BEGIN itself, so transactions include DDL and the
     # migration can ask for BEGIN IMMEDIATE (pysqlite would otherwise begin lazily).
     dbapi_conn.isolation_level = None
+    dbapi_conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _enable_wal(dbapi_conn)
     for pragma in (
-        "journal_mode=WAL",
         "synchronous=FULL",  # fsync the WAL on every commit: acknowledged = durable
-        f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "foreign_keys=ON",
     ):
         dbapi_conn.execute(f"PRAGMA {pragma}")
+
+
+def _enable_wal(dbapi_conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (a property of the file: a no-op once it is).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once,
+    without the busy wait, when another connection is inside a transaction: processes
+    starting together on a new database (one migrating, one connecting) hit it. Retry until
+    the busy timeout instead.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = dbapi_conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        else:  # a mode it could not change is answered with the old mode, not an error
+            if mode.lower() in ("wal", "memory"):  # memory: an in-memory database
+                return
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError(f"cannot enable WAL (journal mode {mode})")
+        time.sleep(0.01)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -172,3 +172,34 @@ def test_variants_and_pareto_frontier(populated: None, client: Any) -> None:
     assert fast_int8["map"] == 0.28 and fast_int8["median_latency_ms"] == pytest.approx(25.0)
     # tfjs: median latency 30 ms, mAP .30; int8: 25 ms, .28: neither dominates the other.
     assert fast_tfjs["pareto"] and fast_int8["pareto"]
+
+
+def test_sqlite_connect_waits_for_a_writer_before_switching_to_wal(tmp_path) -> None:
+    """A process starting while another holds a write transaction on a new database."""
+    import sqlite3
+    import time
+
+    from device_bench.db import make_engine
+
+    path = tmp_path / "bench.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("CREATE TABLE t (x)")
+    modes, errors = [], []
+
+    def connect() -> None:
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            with engine.connect() as conn:
+                modes.append(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+        except Exception as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+        engine.dispose()
+
+    thread = threading.Thread(target=connect)
+    thread.start()
+    time.sleep(0.3)  # the new connection meets the open transaction
+    writer.execute("COMMIT")
+    thread.join()
+    writer.close()
+    assert errors == [] and modes == ["wal"]
