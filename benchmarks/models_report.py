@@ -65,7 +65,9 @@ def training_time(model_dir: Path) -> dict[str, float | None]:
 
     ``None`` for a model whose card does not record them (an untrained or hand-made one).
     """
-    card_file = model_dir / "model_card.json"
+    from sdk.models.io import CARD_FILE
+
+    card_file = model_dir / CARD_FILE
     card = json.loads(card_file.read_text()) if card_file.is_file() else {}
     seconds = card.get("train_seconds")
     return {"epochs": card.get("options", {}).get("epochs"),

@@ -39,7 +39,8 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
     if input_size:
         overrides["input_size"] = input_size
     cfg = default_config(arch, train_set.classes, **overrides)
-    done = finished_card(out, cfg, opts, train_set.fingerprint(), eval_split) if resume else None
+    fingerprint = train_set.fingerprint()
+    done = finished_card(out, cfg, opts, fingerprint, eval_split) if resume else None
     if done is not None:
         return done
     out.mkdir(parents=True, exist_ok=True)
@@ -53,7 +54,7 @@ def train_detector(arch: str, data_dir: Path, out: Path, opts: TrainOptions,
 
         metrics = {eval_split: evaluate_net(net, cfg, load_dataset(data_dir, eval_split))}
     seconds = sum(row["seconds"] for row in history)  # across resumed runs too
-    card = _card(arch, data_dir, opts, history, seconds, train_set.fingerprint(), metrics,
+    card = _card(arch, data_dir, opts, history, seconds, fingerprint, metrics,
                  net.count_params())
     save_detector(out, net, cfg, card=card)
     return card
