@@ -88,10 +88,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def write_json(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented JSON to ``path`` atomically; returns the path."""
-    from sdk.spec import atomic_write_text
+    from sdk.atomic import write_text_atomic
 
     target = Path(path)
-    atomic_write_text(target, json.dumps(data, indent=2, default=str) + "\n")
+    write_text_atomic(target, json.dumps(data, indent=2, default=str) + "\n")
     return target
 
 

@@ -21,7 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 
 from benchmarks._common import markdown_table, write_json  # noqa: E402
-from sdk.anchors import Matcher, generate_anchors, iou_matrix  # noqa: E402
+from sdk.anchors import Matcher, generate_anchors  # noqa: E402
+from sdk.boxes import iou_matrix  # noqa: E402
 from sdk.data import Dataset, load_dataset  # noqa: E402
 from sdk.data.stats import BUCKETS, size_buckets  # noqa: E402
 from sdk.models.config import DetectorConfig  # noqa: E402

@@ -321,7 +321,7 @@ def main() -> None:
         args.backends.remove("wasm")
         args.backends.insert(0, "wasm")  # tfjs-wasm is the reference of the output check
 
-    from sdk.bench.probes import synthetic_probes
+    from sdk.probes import synthetic_probes
 
     with tempfile.TemporaryDirectory(prefix="browser-peer-") as tmp:
         work = args.work or Path(tmp)
@@ -341,7 +341,7 @@ def main() -> None:
                                 "playwright"), "opset": args.opset},
         "settings": {"threads_requested": args.threads or "hardwareConcurrency",
                      "rounds": args.rounds, "per_block": args.per_block,
-                     "backends": args.backends, "probe": "sdk.bench.probes.synthetic_probes(1)"},
+                     "backends": args.backends, "probe": "sdk.probes.synthetic_probes(1)"},
         **measured, "skipped": skipped,
     }
     write_json(args.out, report)

@@ -117,7 +117,7 @@ def measure(models: dict[str, Any], threads: list[int], runs: int, per_round: in
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import sdk
-    from sdk.bench.probes import synthetic_probes
+    from sdk.probes import synthetic_probes
     from sdk.preprocess import preprocess
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import sdk
     from exporters.export import export
-    from sdk.bench.probes import synthetic_probes
+    from sdk.probes import synthetic_probes
     from sdk.data import load_dataset
     from sdk.evaluate import evaluate_model
     from sdk.models.io import load_detector

@@ -75,7 +75,7 @@ def measure(points: list[dict[str, Any]], threads: int, rounds: int, per_round: 
             ) -> str:
     """Time every point's export interleaved (rotating order); sets ``p50_ms``/``p90_ms``."""
     import sdk
-    from sdk.bench.probes import synthetic_probes
+    from sdk.probes import synthetic_probes
 
     missing = [p["label"] for p in points if not p["out_dir"] or not Path(p["out_dir"]).is_dir()]
     if missing:

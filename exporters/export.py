@@ -1,7 +1,7 @@
 """One export: convert, check parity, embed detector.json, write the folder atomically.
 
 The folder is built in a hidden sibling and renamed into place only when everything
-succeeded (:func:`sdk.data.atomic.atomic_dir`): a failed, over-budget or interrupted
+succeeded (:func:`sdk.atomic.atomic_dir`): a failed, over-budget or interrupted
 export leaves nothing behind, and an existing export is replaced only with ``force``.
 """
 
@@ -31,7 +31,7 @@ from exporters.readme import readme_text
 from exporters.registry import get_format
 from exporters.source import ExportSource, export_provenance, open_source, source_name
 from sdk.data import Dataset, load_dataset
-from sdk.data.atomic import atomic_dir
+from sdk.atomic import atomic_dir
 from sdk.spec import SPEC_FILENAME, DetectorSpec
 
 DEFAULT_OUT = Path("exports")

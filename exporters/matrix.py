@@ -150,11 +150,11 @@ def _fmt(value: Any) -> str:
 def write_tables(rows: list[dict[str, Any]], out_root: str | Path, name: str,
                  title: str) -> tuple[Path, Path]:
     """Save ``<name>-matrix.json`` and ``<name>-matrix.md`` in ``out_root``."""
-    from sdk.spec import atomic_write_text
+    from sdk.atomic import write_text_atomic
 
     root = Path(out_root)
     json_path, md_path = root / f"{name}-matrix.json", root / f"{name}-matrix.md"
-    atomic_write_text(json_path, json.dumps({"title": title, "rows": rows}, indent=2,
+    write_text_atomic(json_path, json.dumps({"title": title, "rows": rows}, indent=2,
                                             default=str) + "\n")
-    atomic_write_text(md_path, markdown(rows, title))
+    write_text_atomic(md_path, markdown(rows, title))
     return json_path, md_path

@@ -31,6 +31,6 @@ def probe_set(dataset: Dataset | None = None, count: int = DEFAULT_COUNT, seed: 
         samples = dataset.samples[:count]
         return ProbeSet(tuple(load_image(s.image_path) for s in samples),
                         f"{dataset.root.name}/{dataset.split}[:{len(samples)}]")
-    from sdk.bench.probes import synthetic_probes  # the same probes as the device benchmark
+    from sdk.probes import synthetic_probes  # the same probes as the device benchmark
 
     return ProbeSet(synthetic_probes(count, seed), f"synthetic scenes seed={seed} x{count}")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sdk.boxes import iou_matrix
+
 BOX_CODER_SCALES = (10.0, 10.0, 5.0, 5.0)  # (ty, tx, th, tw) as in the TF OD API
 
 
@@ -78,16 +80,6 @@ def decode(codes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     h = np.exp(codes[..., 2] / sh) * ha
     w = np.exp(codes[..., 3] / sw) * wa
     return np.stack([x - w / 2, y - h / 2, x + w / 2, y + h / 2], -1)
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of xyxy boxes, [len(a), len(b)]."""
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=-1)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=-1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=-1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
 
 
 @dataclass(frozen=True)

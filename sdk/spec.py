@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -119,7 +118,9 @@ class DetectorSpec:
         path = Path(path)
         if path.is_dir():
             path = path / SPEC_FILENAME
-        atomic_write_text(path, self.to_json())
+        from sdk.atomic import write_text_atomic
+
+        write_text_atomic(path, self.to_json())
         return path
 
     @classmethod
@@ -140,20 +141,6 @@ class DetectorSpec:
         except json.JSONDecodeError as exc:
             raise SpecError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
         return _parse_spec(data, str(path))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; exports are meant to be shared/served
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _require(data: dict[str, Any], key: str, source: str, where: str) -> Any:

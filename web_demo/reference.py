@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from sdk.spec import InputSpec, NmsSpec, atomic_write_text
+from sdk.atomic import write_text_atomic
+from sdk.spec import InputSpec, NmsSpec
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "static" / "samples"
 STATE_DIR = ".web_demo"  # inside EXPORTS_DIR: build lock and reference detections
@@ -97,7 +98,7 @@ def save(exports_dir: str | Path, model: str, probes: list[dict[str, Any]],
     path = reference_path(exports_dir, model)
     data = {"model": model, "score_threshold": score_threshold, "probes": probes,
             "source_weights_sha256": source_weights_sha256}
-    atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
     return path
 
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from exporters.errors import ExportError
 from exporters.formats.base import EXACT, HALF, LOW_BIT, ExportFormat, conversion_error
 from exporters.tfjs_graph import unfuse_tensor_biases
-from sdk.spec import DetectorSpec, atomic_write_text
+from sdk.atomic import write_text_atomic
+from sdk.spec import DetectorSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from exporters.calibration import CalibrationSet
@@ -103,13 +104,13 @@ class TFJSFormat(ExportFormat):
         model = json.loads(artifact.read_text())
         self.unfused = unfuse_tensor_biases(model)  # see exporters.tfjs_graph
         if self.unfused:
-            atomic_write_text(artifact, json.dumps(model))
+            write_text_atomic(artifact, json.dumps(model))
         return artifact
 
     def embed_metadata(self, artifact: Path, spec: DetectorSpec) -> None:
         model = json.loads(artifact.read_text())
         model.setdefault("userDefinedMetadata", {})[METADATA_KEY] = spec.to_dict()
-        atomic_write_text(artifact, json.dumps(model))
+        write_text_atomic(artifact, json.dumps(model))
 
     def read_metadata(self, artifact: Path) -> DetectorSpec:
         meta = json.loads(artifact.read_text()).get("userDefinedMetadata", {})

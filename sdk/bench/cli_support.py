@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from sdk.bench.probes import synthetic_probes
+from sdk.probes import synthetic_probes
 
 
 def model_sha256(folder: Path) -> str:

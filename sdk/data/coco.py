@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sdk.data.atomic import atomic_dir
+from sdk.atomic import atomic_dir
 from sdk.data.dataset import Dataset, Sample, check_box
 from sdk.data.errors import data_error
 from sdk.data.images import image_size, place_image

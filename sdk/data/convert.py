@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdk.data.atomic import atomic_dir
+from sdk.atomic import atomic_dir
 from sdk.data.dataset import Dataset
 from sdk.data.formats import detect_format, format_module, list_splits, load_dataset
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sdk.data.atomic import atomic_dir
+from sdk.atomic import atomic_dir
 from sdk.data.coco import ANNOTATIONS, ImageEntry, coco_json
 from sdk.data.scene import AREA_RANGES, HEIGHT_RANGE, OBJECTS_PER_IMAGE, WIDTH_RANGE, render_scene
 from sdk.data.shapes import CLASSES

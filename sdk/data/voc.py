@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from sdk.data.atomic import atomic_dir, write_text_atomic
+from sdk.atomic import atomic_dir, write_text_atomic
 from sdk.data.classfile import read_class_list
 from sdk.data.dataset import Dataset, Sample, check_box
 from sdk.data.errors import data_error

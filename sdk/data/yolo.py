@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdk.data.atomic import atomic_dir, write_text_atomic
+from sdk.atomic import atomic_dir, write_text_atomic
 from sdk.data.classfile import format_data_yaml, read_class_list, read_data_yaml
 from sdk.data.dataset import Dataset, Sample, check_box
 from sdk.data.errors import data_error

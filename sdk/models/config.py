@@ -67,9 +67,9 @@ class DetectorConfig:
         return cls(**data)
 
     def save(self, path: str | Path) -> None:
-        from sdk.spec import atomic_write_text
+        from sdk.atomic import write_text_atomic
 
-        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> DetectorConfig:
