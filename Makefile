@@ -37,10 +37,16 @@ $(DATA)/README.md: $(SYNTH_SOURCES) | $(PY_STAMP)
 
 data: $(DATA)/README.md
 
-# Serve the web demo on the LAN (missing TF.js exports of the bundled models are built on
-# first start). Open the printed URL, or scan the QR code with a phone.
+# Export the bundled models to TF.js (each variant skipped when its folder is complete and
+# made from the same weights by the same sdk version; over-budget quantizations are kept and
+# flagged by the benchmark), then serve them on the LAN: the server only reads exports/.
+# Open the printed URL, or scan the QR code with a phone.
 demo: setup
-	$(BIN)/sdk serve --host 0.0.0.0 --port 8000
+	$(BIN)/sdk export --format tfjs --model fast --quantize fp32,fp16,uint8 --out exports \
+	    --skip-up-to-date --allow-degraded
+	$(BIN)/sdk export --format tfjs --model accurate --quantize fp32,fp16,uint8 --out exports \
+	    --skip-up-to-date --allow-degraded
+	$(BIN)/sdk serve --host 0.0.0.0 --port 8000 --exports exports
 
 test: setup
 	$(BIN)/ruff check .
@@ -51,9 +57,11 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 
 # Train the bundled defaults from scratch on this CPU, resumably: every epoch is
-# checkpointed in training/<arch>/ (committed, so training continues across machines and
-# sessions), and the result -- or the latest checkpoint, with an interim model card -- is
-# bundled into sdk/weights/<arch>. See MODELS.md for timings.
+# checkpointed in the run folder training/<arch>/ (not committed: a fresh clone trains from
+# epoch 1; to continue a run on another machine, copy that folder there), and the result --
+# or the latest checkpoint, with an interim model card -- is bundled into sdk/weights/<arch>
+# (committed). A finished run with the same options, config and data is a no-op; to train
+# again, delete training/<arch>. See MODELS.md for timings.
 weights: weights-fast weights-accurate
 
 weights-fast: data

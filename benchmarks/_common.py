@@ -95,6 +95,32 @@ def write_json(path: str | Path, data: Any) -> Path:
     return target
 
 
+def report_head(benchmark: str, *packages: str) -> dict[str, Any]:
+    """The fields every results JSON starts with: its name, the machine, the versions."""
+    return {"benchmark": benchmark, "machine": machine_info(), "versions": versions(*packages)}
+
+
+def machine_line(report: dict[str, Any]) -> str:
+    """One line saying where a report was measured (CPU, SIMD flags, cores, load, versions)."""
+    m = report["machine"]
+    simd = ", ".join(m.get("simd") or []) or "no SIMD flags found"
+    return (f"{m['cpu']} ({simd}), {m['cores']} cores, load {m.get('loadavg_1m')}; "
+            f"{report.get('versions')}")
+
+
+def publish(report: dict[str, Any], out: str | Path, head: Sequence[str], table: str,
+            bullets: Iterable[str] = ()) -> Path:
+    """Print ``head`` lines, the table and the bullet notes, then write the JSON to ``out``."""
+    for line in head:
+        print(line)
+    print(table)
+    for line in bullets:
+        print(f"* {line}")
+    path = write_json(out, report)
+    print(f"-> {path}")
+    return path
+
+
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A Markdown table; floats keep 4 significant digits, ``None`` is an empty cell."""
     def cell(value: Any) -> str:

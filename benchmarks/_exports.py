@@ -1,6 +1,6 @@
-"""Models, exports and probe images shared by the issue-7 benchmark scripts.
+"""Models, exports and probe images shared by the runtime benchmark scripts.
 
-``--model fast|accurate|<folder>`` resolves like ``sdk`` does (:func:`resolve_model_dir`);
+``--models fast|accurate|<folder>`` resolves like ``sdk`` does (:func:`resolve_model_dir`);
 a bundled model whose weights are not there yet (Accurate while it trains) is skipped with
 a note instead of failing the whole run. Exports go through the real exporters (parity
 gate included, degraded exports kept) and are reused from ``--exports`` when their
@@ -9,12 +9,19 @@ gate included, degraded exports kept) and are reused from ``--exports`` when the
 
 from __future__ import annotations
 
-import json
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sdk.exports import export_dirname, is_complete, provenance
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
 
@@ -29,12 +36,29 @@ class ExportedModel:
     artifact: Path  # model.tflite or the SavedModel folder
 
 
+def add_model_options(parser: argparse.ArgumentParser, out: Path) -> None:
+    """``--models``, ``--exports`` and ``--out`` (default ``out``) of a runtime benchmark."""
+    parser.add_argument("--models", nargs="+", default=["fast", "accurate"],
+                        help="fast, accurate or 'sdk train' folders (missing ones are skipped)")
+    parser.add_argument("--exports", type=Path, help="export folder to reuse/fill "
+                        "(default: a temporary one)")
+    parser.add_argument("--out", type=Path, default=out)
+
+
+def with_exports(args: argparse.Namespace, run: Callable[[argparse.Namespace], dict],
+                 ) -> dict[str, Any]:
+    """``run(args)`` with ``args.exports`` set; a temporary folder is deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-exports-") as tmp:
+        args.exports = args.exports or Path(tmp)
+        return run(args)
+
+
 def resolve_models(names: list[str]) -> tuple[dict[str, Path], list[str]]:
     """Trained detector folders by name; names that resolve to nothing become notes."""
     from sdk.models.io import ModelNotFoundError, resolve_model_dir
 
     found, notes = {}, []
-    for name in names:
+    for name in dict.fromkeys(names):
         try:
             found[name] = resolve_model_dir(name)
         except ModelNotFoundError as exc:
@@ -42,15 +66,25 @@ def resolve_models(names: list[str]) -> tuple[dict[str, Path], list[str]]:
     return found, notes
 
 
-def _reusable(folder: Path, sha: str, quantization: str) -> ExportedModel | None:
-    spec_file = folder / "detector.json"
-    if not spec_file.is_file():
+def models_to_measure(names: list[str]) -> tuple[dict[str, Path], list[str]]:
+    """:func:`resolve_models`, stopping with the notes when none is there."""
+    found, notes = resolve_models(names)
+    if not found:
+        raise SystemExit("no model to measure: " + "; ".join(notes))
+    return found, notes
+
+
+def current_export(root: Path, name: str, fmt: str, quantization: str,
+                   sha: str) -> ExportedModel | None:
+    """``root/<name>-<fmt>-<quantization>`` if it is complete and made from weights ``sha``."""
+    folder = root / export_dirname(name, fmt, quantization)
+    if not is_complete(folder):
         return None
-    provenance = json.loads(spec_file.read_text()).get("provenance", {})
-    variant = provenance.get("quantization", "")
-    if provenance.get("source_weights_sha256") != sha or not variant.startswith(quantization):
+    found = provenance(folder)
+    variant = found.get("quantization", "")
+    if found.get("source_weights_sha256") != sha or not variant.startswith(quantization):
         return None
-    tflites = sorted(folder.glob("*.tflite"))
+    tflites = sorted(folder.glob("*.tflite"))  # else the folder: a SavedModel export is one
     return ExportedModel(folder, variant, "reused", tflites[0] if tflites else folder)
 
 
@@ -66,7 +100,7 @@ def ensure_exports(model_dir: Path, cells: list[tuple[str, str]], root: Path,
     name, sha = source_name(model_dir), weights_sha256(model_dir)
     done: dict[tuple[str, str], ExportedModel] = {}
     for fmt, quant in cells:
-        reused = _reusable(root / f"{name}-{fmt}-{quant}", sha, quant)
+        reused = current_export(root, name, fmt, quant, sha)
         if reused is not None:
             done[(fmt, quant)] = reused
     missing = [c for c in cells if c not in done]
@@ -82,6 +116,22 @@ def ensure_exports(model_dir: Path, cells: list[tuple[str, str]], root: Path,
             done[(fmt, quant)] = ExportedModel(result.out_dir, result.variant, result.status,
                                                result.artifact)
     return done
+
+
+def tf2onnx(saved_model: Path, out: Path, opset: int) -> float:
+    """Convert a SavedModel to ONNX file ``out`` with tf2onnx; seconds taken.
+
+    Runs in a child process, so TensorFlow stays out of the benchmark's own process.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--saved-model",
+                           str(saved_model), "--opset", str(opset), "--output", str(out)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not out.is_file():
+        tail = "\n".join(done.stderr.splitlines()[-15:])
+        raise SystemExit(f"tf2onnx failed on {saved_model}:\n{tail}")
+    return time.perf_counter() - start
 
 
 @dataclass(frozen=True)

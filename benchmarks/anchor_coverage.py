@@ -6,28 +6,25 @@ A bucket whose boxes mostly peak under the matcher's positive IoU is one the det
 can only learn through the matcher's single forced anchor per box; a weak bucket with
 good coverage is a training, not a design, problem. Reads only the configs: no TensorFlow.
 
-    .venv/bin/python benchmarks/anchor_coverage.py --data data/synth --split val \\
+    .venv/bin/python -m benchmarks.anchor_coverage --data data/synth --split val \\
         --models training/fast training/accurate
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
-
-from benchmarks._common import markdown_table, write_json  # noqa: E402
-from sdk.anchors import Matcher, generate_anchors  # noqa: E402
-from sdk.boxes import iou_matrix  # noqa: E402
-from sdk.data import Dataset, load_dataset  # noqa: E402
-from sdk.data.stats import BUCKETS, size_buckets  # noqa: E402
-from sdk.models.config import DetectorConfig  # noqa: E402
-from sdk.models.io import CONFIG_FILE, ModelNotFoundError, resolve_model_dir  # noqa: E402
-from sdk.preprocess import fit, letterbox_boxes  # noqa: E402
+from benchmarks._common import markdown_table, write_json
+from sdk.anchors import Matcher, generate_anchors
+from sdk.boxes import iou_matrix
+from sdk.data import Dataset, load_dataset
+from sdk.data.stats import BUCKETS, size_buckets
+from sdk.models.config import DetectorConfig
+from sdk.models.io import CONFIG_FILE, ModelNotFoundError, resolve_model_dir
+from sdk.preprocess import fit, letterbox_boxes
 
 
 def coverage(cfg: DetectorConfig, dataset: Dataset) -> dict[str, dict[str, float]]:

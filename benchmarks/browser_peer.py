@@ -18,8 +18,8 @@ with an untimed run. FPS is 1000 / median latency. Both WASM runtimes are asked 
 reports using, the workers it spawned and the cores it kept busy (Chromium CPU time / wall
 time over its blocks), and each contender's largest output difference from tfjs-wasm.
 
-    python benchmarks/browser_peer.py --model fast [accurate] [--backends wasm webgl]
-    python benchmarks/browser_peer.py --model runs/my_model --rounds 20 --e2e
+    python -m benchmarks.browser_peer --model fast [accurate] [--backends wasm webgl]
+    python -m benchmarks.browser_peer --model runs/my_model --rounds 20 --e2e
 
 Existing ``exports/<model>-tfjs-fp32`` and ``-savedmodel-fp32`` are reused when they hold
 the current weights; otherwise they are exported into ``--work`` (a temporary folder).
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,16 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
-
-from benchmarks._common import (  # noqa: E402
-    machine_info,
-    markdown_table,
-    median,
-    percentile,
-    versions,
-    write_json,
-)
+from benchmarks import _exports
+from benchmarks._common import markdown_table, median, percentile, report_head, write_json
 
 HARNESS = Path(__file__).resolve().parent / "harness"
 ORT_WEB = "onnxruntime-web"
@@ -66,74 +57,43 @@ class ModelFiles:
     reused: bool
 
 
-def _current_exports(model: str, exports: Path) -> tuple[Path, Path] | None:
-    """``exports/<name>-tfjs-fp32`` and ``-savedmodel-fp32`` if both hold the current weights."""
-    from exporters.source import source_name
-    from sdk.models.io import ModelNotFoundError, resolve_model_dir, weights_sha256
-    from sdk.spec import DetectorSpec
-
-    name = source_name(model)
-    tfjs, saved = exports / f"{name}-tfjs-fp32", exports / f"{name}-savedmodel-fp32"
-    if not ((tfjs / "model.json").is_file() and (saved / "saved_model.pb").is_file()):
+def _current_exports(name: str, sha: str, exports: Path) -> tuple[Path, Path] | None:
+    """``exports/<name>-tfjs-fp32`` and ``-savedmodel-fp32`` if both hold weights ``sha``."""
+    found = [_exports.current_export(exports, name, fmt, "fp32", sha)
+             for fmt in ("tfjs", "savedmodel")]
+    if None in found:
         return None
-    try:
-        current = weights_sha256(resolve_model_dir(model))
-    except ModelNotFoundError:
-        return None
-    shas = {DetectorSpec.load(d).provenance.get("source_weights_sha256") for d in (tfjs, saved)}
-    return (tfjs, saved) if shas == {current} else None
+    return found[0].path, found[1].path
 
 
-def convert_onnx(saved_model: Path, out: Path, opset: int) -> Path:
-    """SavedModel -> ``out`` with tf2onnx (in a subprocess: TF stays out of this one)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(saved_model),
-           "--opset", str(opset), "--output", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not out.is_file():
-        tail = "\n".join(done.stderr.splitlines()[-15:])
-        raise SystemExit(f"tf2onnx failed on {saved_model}:\n{tail}")
-    return out
-
-
-def prepare_model(model: str, exports: Path, work: Path, opset: int) -> ModelFiles:
+def prepare_model(model_dir: Path, exports: Path, work: Path, opset: int) -> ModelFiles:
     """The TF.js fp32 export (reused or made now) and an ONNX conversion of the same weights."""
     from exporters.source import source_name
-    from sdk.spec import DetectorSpec
+    from sdk.models.io import weights_sha256
 
-    name = source_name(model)
+    name, sha = source_name(model_dir), weights_sha256(model_dir)
     onnx = work / f"{name}.onnx"
-    found = _current_exports(model, exports)
+    found = _current_exports(name, sha, exports)
     if found is not None:
         tfjs, saved = found
-        convert_onnx(saved, onnx, opset)
+        _exports.tf2onnx(saved, onnx, opset)
     else:
         from exporters.export import export
         from exporters.source import open_source
 
-        with open_source(model) as source:
+        with open_source(model_dir) as source:
             print(f"[{name}] exporting TF.js fp32 into {work} (no current export in "
                   f"{exports})", file=sys.stderr)
             tfjs = export(source, "tfjs", "fp32", out_root=work, force=True).out_dir
-            convert_onnx(source.saved_model, onnx, opset)
-    sha = DetectorSpec.load(tfjs).provenance.get("source_weights_sha256")
+            _exports.tf2onnx(source.saved_model, onnx, opset)
     return ModelFiles(name, tfjs, onnx, sha, found is not None)
 
 
 def available(names: list[str], exports: Path, work: Path, opset: int,
               ) -> tuple[list[ModelFiles], list[str]]:
     """Prepare each model; one with no weights yet (Accurate while it trains) is a note."""
-    from exporters.source import ModelSourceError
-
-    models, skipped = [], []
-    for name in dict.fromkeys(names):
-        try:
-            models.append(prepare_model(name, exports, work, opset))
-        except ModelSourceError as exc:
-            skipped.append(f"{name}: skipped ({exc})")
-    if not models:
-        raise SystemExit("; ".join(skipped))
-    return models, skipped
+    found, skipped = _exports.models_to_measure(names)
+    return [prepare_model(d, exports, work, opset) for d in found.values()], skipped
 
 
 def page_html(imports: dict[str, Any]) -> str:
@@ -334,16 +294,16 @@ def main() -> None:
         models, skipped = available(args.model, args.exports, work, args.opset)
         measured = measure(models, probe, args)
     report = {
+        **report_head("browser_peer", "tensorflow", "tensorflowjs", "tf2onnx", "onnx",
+                      "playwright"),
         "what": "tensor upload + inference + readback of both outputs (ms); '/detect' rows: "
                 "the whole detect() incl. pre/post-processing",
-        "machine": machine_info(),
-        "versions": {**versions("tensorflow", "tensorflowjs", "tf2onnx", "onnx",
-                                "playwright"), "opset": args.opset},
         "settings": {"threads_requested": args.threads or "hardwareConcurrency",
                      "rounds": args.rounds, "per_block": args.per_block,
                      "backends": args.backends, "probe": "sdk.probes.synthetic_probes(1)"},
         **measured, "skipped": skipped,
     }
+    report["versions"]["opset"] = args.opset
     write_json(args.out, report)
     env = report["browser"]
     print(f"Chromium {env['chromium']}, crossOriginIsolated={env['crossOriginIsolated']}, "

@@ -5,7 +5,7 @@ first ``--images`` images of a split, as it is: batch-norm statistics are not re
 (``.ci/bundle-weights.sh`` does that for an interim bundle), so the figures run a little
 under those of the finished model. Meant for the trajectory of a long run:
 
-    .venv/bin/python benchmarks/checkpoint_eval.py training/accurate --images 150
+    .venv/bin/python -m benchmarks.checkpoint_eval training/accurate --images 150
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import argparse
 import dataclasses
 import json
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -5,8 +5,8 @@ for PostgreSQL), sends ``--reports`` distinct reports over ``--connections`` kee
 connections, stops at ``--max-seconds``, and checks that the database holds every
 acknowledged report exactly once (nothing lost, nothing doubled).
 
-    python benchmarks/collector_load.py --reports 20000
-    python benchmarks/collector_load.py --database-url postgresql+psycopg://u:p@127.0.0.1/db
+    python -m benchmarks.collector_load --reports 20000
+    python -m benchmarks.collector_load --database-url postgresql+psycopg://u:p@127.0.0.1/db
 
 The client is cheap so that it does not take the server's CPU on a small machine:
 ``wrk`` (Debian package, installed by ``.ci/install-system.sh``) runs a generated Lua
@@ -46,14 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
+from sqlalchemy import func, select
 
-from sqlalchemy import func, select  # noqa: E402
-
-from device_bench.db import make_engine  # noqa: E402
-from device_bench.examples import example_report  # noqa: E402
-from device_bench.loopback import HOST, CollectorClient, GunicornServer  # noqa: E402
-from device_bench.tables import reports  # noqa: E402
+from benchmarks.example_reports import example_report
+from benchmarks.loopback_collector import HOST, CollectorClient, GunicornServer
+from device_bench.db import make_engine
+from device_bench.tables import reports
 
 PATH = "/api/v1/reports"
 TARGET_RPS = 1000.0
@@ -430,9 +428,11 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
     env = {"DEVICE_BENCH_RATE_LIMIT_PER_MINUTE": "0"}
     if args.flask_route:  # compare: every submission through the Flask route
         env["DEVICE_BENCH_SUBMIT_FAST_PATH"] = "false"
+    if args.asgi:
+        env["DEVICE_BENCH_ASGI_THREADS"] = str(args.server_threads)
     server = GunicornServer(database_url, workers=args.workers, threads=args.server_threads,
                             env=env, log_path=args.server_log or os.devnull,
-                            reuse_port=True)  # fmt: skip
+                            reuse_port=True, asgi=args.asgi)  # fmt: skip
     nonce = secrets.token_hex(4)  # distinguishes this run's rows in a reused database
     postgres = database_url.startswith("postgresql")
     with server:
@@ -482,7 +482,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--client-threads", type=int, default=1,
                    help="wrk threads (--client python: processes)")  # fmt: skip
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    p.add_argument("--server-threads", type=int, default=16, help="gthread threads per worker")
+    p.add_argument("--server-threads", type=int, default=16,
+                   help="threads per worker (gthread, or the --asgi request pool)")  # fmt: skip
+    p.add_argument("--asgi", action="store_true",
+                   help="gunicorn's asyncio worker with device_bench.asgi (the deployment "
+                        "for many devices) instead of gthread")  # fmt: skip
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in a temp dir)")
     p.add_argument("--server-log", help="append gunicorn's log here (default: discard)")
     p.add_argument("--flask-route", action="store_true",
@@ -502,8 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'load.sqlite'}"
         figures = run(args, url)
     backend = url.split(":", 1)[0]
+    worker = "asgi worker" if args.asgi else "gthread"
     setup = (
-        f"gunicorn {args.workers} workers x {args.server_threads} threads; "
+        f"gunicorn {args.workers} workers ({worker}) x {args.server_threads} threads; "
         f"client {args.client}, {args.connections} connections"
         + ("; Flask route only" if args.flask_route else "")
     )

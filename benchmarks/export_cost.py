@@ -1,6 +1,6 @@
 """What each export costs: wall time and peak memory of ``sdk export``, per format x quantization.
 
-    .venv/bin/python benchmarks/export_cost.py [--model fast] [--runs 3]
+    .venv/bin/python -m benchmarks.export_cost [--model fast] [--runs 3]
         [--formats tflite tfjs coreml savedmodel] [--quantize fp32 int8 ...] [--calib data/synth]
 
 Every export runs as its own child process, exactly what a user types:
@@ -32,18 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a checkout as-is
+from benchmarks._common import RESULTS, machine_line, markdown_table, median, publish, report_head
+from benchmarks._exports import DATA
 
-from benchmarks._common import (  # noqa: E402
-    RESULTS,
-    machine_info,
-    markdown_table,
-    median,
-    versions,
-    write_json,
-)
-from benchmarks._exports import DATA  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]  # children run here: python -m sdk.cli finds sdk
 
 BASELINE = ("baseline", "-")
 BASELINE_CODE = ("import os, sys; os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2'); "
@@ -79,11 +71,9 @@ def run_child(argv: list[str], timeout: float, log: Path) -> dict[str, Any]:
     """Run ``argv``; wall seconds, peak RSS (MiB) from wait4, exit code, stdout text."""
     import subprocess
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
     with open(log, "w") as err, tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPO, env=env)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPO)
         timed_out = False
         while True:  # wait4 (not Popen.wait) to get this child's own rusage
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -157,9 +147,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {
-        "benchmark": "export_cost", "machine": machine_info(),
-        "versions": versions("tensorflow", "tensorflowjs", "coremltools", "ai-edge-litert",
-                             "numpy"),
+        **report_head("export_cost", "tensorflow", "tensorflowjs", "coremltools",
+                      "ai-edge-litert", "numpy"),
         "model": args.model, "calib": str(args.calib), "runs": args.runs,
         "threads": "library defaults (TensorFlow, LiteRT: all cores)",
         "command": " ".join(command(("tflite", "int8"), args.model, Path("OUT"), args.calib,
@@ -199,13 +188,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "export_cost.json")
     args = parser.parse_args(argv)
     report = run(args)
-    m = report["machine"]
-    print(f"{m['cpu']}, {m['cores']} cores, load {m.get('loadavg_1m')}; {report['versions']}; "
-          f"model {args.model}; {args.runs} runs per cell, round-robin; threads: "
-          f"{report['threads']}")
-    print(f"each cell: {report['command']}")
-    print(table(report))
-    print(f"-> {write_json(args.out, report)}")
+    head = [f"{machine_line(report)}; model {args.model}; {args.runs} runs per cell, "
+            f"round-robin; threads: {report['threads']}", f"each cell: {report['command']}"]
+    publish(report, args.out, head, table(report))
 
 
 if __name__ == "__main__":

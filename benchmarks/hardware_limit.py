@@ -1,10 +1,10 @@
 """How close LiteRT gets to this CPU's peak: model FLOPs x inferences/s vs peak FLOP/s.
 
-    .venv/bin/python benchmarks/hardware_limit.py [--models fast accurate] [--threads 1 2]
+    .venv/bin/python -m benchmarks.hardware_limit [--models fast accurate] [--threads 1 2]
         [--runs 10] [--matmul-size 2048] [--exports DIR]
 
 * Model FLOPs: the TensorFlow profiler on the frozen batch-1 inference graph, the same
-  count as MODELS.md / ``benchmarks/models_report.py`` (a multiply-add counts 2).
+  count as MODELS.md / :func:`benchmarks.models_report.flops` (a multiply-add counts 2).
 * Achieved: FLOPs x inferences/s of the TFLite fp32 export in LiteRT (XNNPACK), timing
   ``invoke()`` only, for each thread count.
 * Peak, derived: threads x clock x FLOP/cycle/core. The clock is read from /proc/cpuinfo
@@ -23,26 +23,17 @@ import argparse
 import os
 import re
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
+import numpy as np
+
+from benchmarks import _exports
+from benchmarks._common import RESULTS, machine_line, markdown_table, median, publish, report_head
+from benchmarks.models_report import flops  # the project's FLOP count (TF profiler)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import numpy as np  # noqa: E402
-
-from benchmarks._common import (  # noqa: E402
-    RESULTS,
-    machine_info,
-    markdown_table,
-    median,
-    versions,
-    write_json,
-)
-from benchmarks._exports import ensure_exports, resolve_models  # noqa: E402
 
 
 def cpu_peak() -> dict[str, Any]:
@@ -117,21 +108,17 @@ def measure(models: dict[str, Any], threads: list[int], runs: int, per_round: in
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import sdk
-    from sdk.probes import synthetic_probes
     from sdk.preprocess import preprocess
+    from sdk.probes import synthetic_probes
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from models_report import flops  # the project's FLOP count (TF profiler, frozen graph)
-
-    found, notes = resolve_models(args.models)
-    if not found:
-        raise SystemExit("no model to measure: " + "; ".join(notes))
+    found, notes = _exports.models_to_measure(args.models)
     root = args.exports
     image = synthetic_probes(1)[0]
     interps, gflop = {}, {}
     for name, model_dir in found.items():
         gflop[name] = flops(str(model_dir))
-        path = ensure_exports(model_dir, [("tflite", "fp32")], root, None)[("tflite", "fp32")].path
+        made = _exports.ensure_exports(model_dir, [("tflite", "fp32")], root, None)
+        path = made[("tflite", "fp32")].path
         for t in args.threads:
             det = sdk.load(path, num_threads=t)
             det.backend.interp.set_tensor(det.backend.input["index"],
@@ -153,12 +140,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "fraction_of_matmul_peak": achieved / measured,
                      "matmul_fraction_of_derived_peak": measured / derived,
                      "runs": len(samples)})
-    return {"benchmark": "hardware_limit", "machine": machine_info(), "cpu_peak": peak,
-            "versions": versions("ai-edge-litert", "numpy", "tensorflow", "threadpoolctl"),
-            "blas": _blas_info(), "threads": args.threads, "rounds": args.runs,
+    return {**report_head("hardware_limit", "ai-edge-litert", "numpy", "tensorflow",
+                          "threadpoolctl"),
+            "cpu_peak": peak, "blas": _blas_info(), "threads": args.threads, "rounds": args.runs,
             "invokes_per_round": args.per_round, "matmul_size": args.matmul_size,
             "flops_counted_by": "TF profiler float_operation on the frozen batch-1 graph "
-                                "(benchmarks/models_report.py:flops)",
+                                "(benchmarks.models_report.flops)",
             "rows": rows, "notes": notes}
 
 
@@ -182,30 +169,20 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["fast", "accurate"],
-                        help="fast, accurate or 'sdk train' folders (missing ones are skipped)")
+    _exports.add_model_options(parser, RESULTS / "hardware_limit.json")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=10, help="interleaved rounds")
     parser.add_argument("--per-round", type=int, default=10, help="invokes per model per round")
     parser.add_argument("--matmul-size", type=int, default=2048, help="N of the N x N matmul")
-    parser.add_argument("--exports", type=Path, help="export folder to reuse/fill "
-                        "(default: a temporary one)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "hardware_limit.json")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="hardware-limit-") as tmp:
-        args.exports = args.exports or Path(tmp)  # temporary exports are deleted afterwards
-        report = run(args)
-    m, p = report["machine"], report["cpu_peak"]
-    print(f"{m['cpu']}, {m['cores']} cores, load {m.get('loadavg_1m')}; {report['versions']}; "
-          f"BLAS {report['blas']}; threads {args.threads}; {args.runs} rounds x "
-          f"{args.per_round} invokes")
-    print(f"derived peak per core: {p['clock_ghz']:.3f} GHz ({p['clock_source']}) x "
-          f"{p['flops_per_cycle_per_core']} FLOP/cycle ({p['isa']}) = "
-          f"{p['clock_ghz'] * p['flops_per_cycle_per_core']:.1f} GFLOP/s; {p['assumptions']}")
-    print(table(report))
-    for line in report["notes"]:
-        print(f"* {line}")
-    print(f"-> {write_json(args.out, report)}")
+    report = _exports.with_exports(args, run)
+    p = report["cpu_peak"]
+    head = [f"{machine_line(report)}; BLAS {report['blas']}; threads {args.threads}; "
+            f"{args.runs} rounds x {args.per_round} invokes",
+            f"derived peak per core: {p['clock_ghz']:.3f} GHz ({p['clock_source']}) x "
+            f"{p['flops_per_cycle_per_core']} FLOP/cycle ({p['isa']}) = "
+            f"{p['clock_ghz'] * p['flops_per_cycle_per_core']:.1f} GFLOP/s; {p['assumptions']}"]
+    publish(report, args.out, head, table(report), report["notes"])
 
 
 if __name__ == "__main__":

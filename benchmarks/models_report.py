@@ -5,7 +5,7 @@ FLOPs of the inference graph, and TFLite fp32 latency with LiteRT. Latency is me
 interleaved (Fast, Accurate, Fast, ...) in one process so machine noise hits both alike;
 the ratio is the figure to trust.
 
-    .venv/bin/python benchmarks/models_report.py --data data/synth --out benchmarks/results
+    .venv/bin/python -m benchmarks.models_report --data data/synth --out benchmarks/results
 
 Prints a Markdown table and writes ``models_report.json``.
 """
@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from benchmarks._common import median, percentile, report_head, write_json
+from benchmarks._timing import detector_rounds
 
-from benchmarks._common import machine_info, median, percentile, write_json  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def flops(model_dir: str) -> float:
@@ -43,21 +42,6 @@ def flops(model_dir: str) -> float:
     opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     opts["output"] = "none"
     return tf.compat.v1.profiler.profile(graph=frozen.graph, options=opts).total_float_ops / 1e9
-
-
-def interleaved_latency(detectors: dict, image, rounds: int, per_round: int) -> dict:
-    """Median invoke-to-readback ms per detector, alternating detectors every round."""
-    samples: dict[str, list[float]] = {name: [] for name in detectors}
-    for det in detectors.values():  # warm-up
-        for _ in range(3):
-            det.detect_arrays(image)
-    for _ in range(rounds):
-        for name, det in detectors.items():
-            for _ in range(per_round):
-                det.detect_arrays(image)
-                samples[name].append(det.last_timings.inference + det.last_timings.readback)
-    return {name: {"p50": median(v), "p90": percentile(v, 90),
-                   "runs": len(v)} for name, v in samples.items()}
 
 
 def training_time(model_dir: Path) -> dict[str, float | None]:
@@ -86,10 +70,10 @@ def main(argv: list[str] | None = None) -> None:
 
     import sdk
     from exporters.export import export
-    from sdk.probes import synthetic_probes
     from sdk.data import load_dataset
     from sdk.evaluate import evaluate_model
     from sdk.models.io import load_detector
+    from sdk.probes import synthetic_probes
 
     dataset = load_dataset(args.data, args.split)
     rows, detectors = {}, {}
@@ -103,10 +87,12 @@ def main(argv: list[str] | None = None) -> None:
                       "eval_s": round(time.time() - t0, 1)}
         result = export(name, "tflite", "fp32", out_root=tmp, allow_degraded=True)
         detectors[name] = sdk.load(result.out_dir, num_threads=args.threads)
-    image = synthetic_probes(1)[0]
-    for name, lat in interleaved_latency(detectors, image, args.rounds, 10).items():
-        rows[name]["tflite_fp32_p50_ms"], rows[name]["tflite_fp32_p90_ms"] = lat["p50"], lat["p90"]
-    report = {"machine": machine_info(), "threads": args.threads,
+    samples = detector_rounds(detectors, synthetic_probes(1)[0], args.rounds, 10)
+    for name, times in samples.items():
+        rows[name]["tflite_fp32_p50_ms"] = median(times)
+        rows[name]["tflite_fp32_p90_ms"] = percentile(times, 90)
+    report = {**report_head("models_report", "tensorflow", "ai-edge-litert", "pycocotools"),
+              "threads": args.threads,
               "split": f"{args.data}/{args.split} ({len(dataset)} images)", "models": rows}
     write_json(Path(args.out) / "models_report.json", report)
     print(markdown(report))

@@ -1,6 +1,6 @@
 """The project's runtime (LiteRT) vs ONNX Runtime on the same trained models, fp32 and int8.
 
-    .venv/bin/python benchmarks/onnx_peer.py [--models fast accurate] [--threads 1 2]
+    .venv/bin/python -m benchmarks.onnx_peer [--models fast accurate] [--threads 1 2]
         [--runs 30] [--data data/synth] [--exports DIR]
 
 Per model: the fp32 SavedModel export is converted to ONNX with tf2onnx (the converter an
@@ -23,35 +23,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from benchmarks._common import (  # noqa: E402
+from benchmarks import _exports
+from benchmarks._common import (
     RESULTS,
     cpu_simd,
-    machine_info,
+    machine_line,
     markdown_table,
     median,
-    versions,
-    write_json,
+    publish,
+    report_head,
 )
-from benchmarks._exports import (  # noqa: E402
-    DATA,
-    calibration_inputs,
-    ensure_exports,
-    few_and_many,
-    resolve_models,
-)
+from benchmarks._timing import interleaved
+from sdk.exports import export_dirname
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 OPSET = 17
 QUANTS = ("fp32", "int8")
@@ -66,18 +58,11 @@ def _cached(folder: Path, sha: str) -> Path | None:
 
 
 def to_onnx(saved_model: Path, out: Path, sha: str) -> tuple[Path, float]:
-    """tf2onnx SavedModel -> ``out/model.onnx`` in a child process; (path, seconds)."""
+    """tf2onnx SavedModel -> ``out/model.onnx`` (reused for the same weights); (path, s)."""
     cached = _cached(out, sha)
     if cached is not None:
         return cached, 0.0
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--saved-model",
-                           str(saved_model), "--opset", str(OPSET), "--output",
-                           str(out / "model.onnx")], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"tf2onnx failed on {saved_model}:\n{proc.stderr[-2000:]}")
-    seconds = time.perf_counter() - start
+    seconds = _exports.tf2onnx(saved_model, out / "model.onnx", OPSET)
     (out / "source.json").write_text(json.dumps({"source_weights_sha256": sha,
                                                  "converter": f"tf2onnx opset {OPSET}"}))
     return out / "model.onnx", seconds
@@ -142,25 +127,6 @@ def _session(path: Path, threads: int) -> Any:
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def _time(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
-
-
-def interleaved(contenders: dict[str, Any], runs: int, warmup: int) -> dict[str, list[float]]:
-    """Call each contender once per round, order flipped every round; ms samples."""
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
-    order = list(contenders)
-    for r in range(runs):
-        for name in order if r % 2 == 0 else order[::-1]:
-            samples[name].append(_time(contenders[name]))
-    return samples
-
-
 def xnnpack_coverage(interp: Any) -> dict[str, Any]:
     """XNNPACK partitions of a LiteRT graph and the ops left to TFLite's builtin kernels.
 
@@ -193,14 +159,15 @@ def prepare_model(name: str, model_dir: Path, root: Path, data: Path,
     from sdk.models.io import weights_sha256
     from sdk.spec import DetectorSpec
 
-    made = ensure_exports(model_dir, [("tflite", "fp32"), ("tflite", "int8"),
-                                      ("savedmodel", "fp32")], root, data)
+    made = _exports.ensure_exports(model_dir, [("tflite", "fp32"), ("tflite", "int8"),
+                                               ("savedmodel", "fp32")], root, data)
     sha = weights_sha256(model_dir)
     onnx_fp32, convert_s = to_onnx(made[("savedmodel", "fp32")].artifact,
-                                   root / f"{name}-onnx-fp32", sha)
+                                   root / export_dirname(name, "onnx", "fp32"), sha)
     spec = DetectorSpec.load(made[("tflite", "fp32")].path)
-    onnx_int8, method = quantize_onnx(onnx_fp32, root / f"{name}-onnx-int8", sha,
-                                      lambda: calibration_inputs(data, spec.input, calib_images))
+    onnx_int8, method = quantize_onnx(
+        onnx_fp32, root / export_dirname(name, "onnx", "int8"), sha,
+        lambda: _exports.calibration_inputs(data, spec.input, calib_images))
     return {"tflite": {q: made[("tflite", q)] for q in QUANTS},
             "onnx": {"fp32": onnx_fp32, "int8": onnx_int8}, "ort_int8_method": method,
             "tf2onnx_seconds": round(convert_s, 1)}
@@ -287,19 +254,18 @@ def int8_note(dot_product: bool) -> str:
         return ("int8 on this CPU: VNNI present (cpu_int8_dot_product true), so both runtimes "
                 "have an int8 dot-product instruction; compare the int8 rows with fp32.")
     return ("int8 on this CPU: no VNNI (cpu_int8_dot_product false), so neither runtime has "
-            "an int8 dot-product instruction and full int8 need not beat fp32 (DESIGN.md "
-            "pitfall 6); ARM phones with sdot/i8mm are where int8 kernels pay off.")
+            "an int8 dot-product instruction and full int8 need not beat fp32 "
+            "(docs/DESIGN.md section 5, pitfall 6); ARM phones with sdot/i8mm are where int8 "
+            "kernels pay off.")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    models, notes = resolve_models(args.models)
-    if not models:
-        raise SystemExit("no model to measure: " + "; ".join(notes))
+    models, notes = _exports.models_to_measure(args.models)
     root = args.exports
     from sdk.preprocess import preprocess
     from sdk.spec import DetectorSpec
 
-    probe = few_and_many(args.data, args.split)[-1]  # the busiest image
+    probe = _exports.few_and_many(args.data, args.split)[-1]  # the busiest image
     rows, prepared_info = [], {}
     for name, model_dir in models.items():
         prepared = prepare_model(name, model_dir, root, args.data, args.calib_images)
@@ -314,9 +280,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     dot_product = bool({"avx512_vnni", "avx_vnni"} & set(cpu_simd()))
     return {
-        "benchmark": "onnx_peer", "machine": machine_info(),
-        "versions": versions("ai-edge-litert", "onnxruntime", "tf2onnx", "onnx", "tensorflow",
-                             "numpy"),
+        **report_head("onnx_peer", "ai-edge-litert", "onnxruntime", "tf2onnx", "onnx",
+                      "tensorflow", "numpy"),
         "cpu_int8_dot_product": dot_product,
         "ort_providers": ort.get_available_providers(),
         "threads": args.threads, "runs": args.runs, "warmup": args.warmup,
@@ -340,32 +305,20 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["fast", "accurate"],
-                        help="fast, accurate or 'sdk train' folders (missing ones are skipped)")
+    _exports.add_model_options(parser, RESULTS / "onnx_peer.json")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=30, help="timed calls per contender")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=DATA,
+    parser.add_argument("--data", type=Path, default=_exports.DATA,
                         help="dataset: probe image from --split, calibration from train")
     parser.add_argument("--split", default="test")
     parser.add_argument("--calib-images", type=int, default=200,
                         help="ORT calibration images (the TFLite exporter uses up to 200)")
-    parser.add_argument("--exports", type=Path, help="export folder to reuse/fill "
-                        "(default: a temporary one)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "onnx_peer.json")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="onnx-peer-") as tmp:
-        args.exports = args.exports or Path(tmp)  # temporary exports are deleted afterwards
-        report = run(args)
-    m = report["machine"]
-    print(f"{m['cpu']}, {m['cores']} cores, load {m.get('loadavg_1m')}; {report['versions']}; "
-          f"threads {args.threads}; {args.runs} interleaved runs each")
-    for name, info in report["models"].items():
-        print(f"{name}: ORT int8 = {info['ort_int8']}")
-    print(table(report))
-    for line in report["findings"] + report["notes"]:
-        print(f"* {line}")
-    print(f"-> {write_json(args.out, report)}")
+    report = _exports.with_exports(args, run)
+    head = [f"{machine_line(report)}; threads {args.threads}; {args.runs} interleaved runs each",
+            *(f"{name}: ORT int8 = {info['ort_int8']}" for name, info in report["models"].items())]
+    publish(report, args.out, head, table(report), report["findings"] + report["notes"])
 
 
 if __name__ == "__main__":

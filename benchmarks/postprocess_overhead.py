@@ -1,6 +1,6 @@
 """Post-processing cost against model time on images with many candidate boxes.
 
-    python benchmarks/postprocess_overhead.py [--model runs/fast] [--image street.jpg]
+    python -m benchmarks.postprocess_overhead [--model runs/fast] [--image street.jpg]
 
 Exports the Fast detector at 320 px to fp32 TFLite (trained weights from ``--model``, else
 the confident random test model of ``models.py``), then times LiteRT inference and
@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 
 import numpy as np
 

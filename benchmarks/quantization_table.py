@@ -12,7 +12,7 @@ every cell beside its format's fp32 cell:
 A format without an fp32 cell (CoreML: fp16 first) is compared with its first cell, named
 in the ``vs`` column. CoreML cannot run on Linux: its rows have sizes only.
 
-    python benchmarks/quantization_table.py [exports/fast-matrix.json exports/accurate-matrix.json]
+    python -m benchmarks.quantization_table [exports/fast-matrix.json exports/accurate-matrix.json]
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
-
-from benchmarks._common import machine_info, markdown_table, write_json  # noqa: E402
+from benchmarks._common import machine_info, markdown_table, write_json
 
 DEFAULT_MATRICES = ("exports/fast-matrix.json", "exports/accurate-matrix.json")
 HEAD = ("model", "format", "quantization", "vs", "MB", "size x", "p50 ms", "speed-up",

@@ -1,6 +1,6 @@
 """What the SDK runtime costs on top of bare LiteRT: ``detect()`` end to end vs ``invoke()``.
 
-    .venv/bin/python benchmarks/runtime_overhead.py [--models fast accurate] [--threads 2]
+    .venv/bin/python -m benchmarks.runtime_overhead [--models fast accurate] [--threads 2]
         [--runs 50] [--data data/synth] [--exports exports] [--images street.jpg ...]
 
 For each model (Fast, Accurate, or a ``sdk train`` folder), its TFLite fp32 and int8
@@ -25,45 +25,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
+import numpy as np
+
+from benchmarks import _exports
+from benchmarks._common import RESULTS, machine_line, markdown_table, median, publish, report_head
+from benchmarks._exports import Probe
+from benchmarks._timing import interleaved
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import numpy as np  # noqa: E402
-
-from benchmarks._common import (  # noqa: E402
-    RESULTS,
-    machine_info,
-    markdown_table,
-    median,
-    versions,
-    write_json,
-)
-from benchmarks._exports import (  # noqa: E402
-    DATA,
-    Probe,
-    ensure_exports,
-    few_and_many,
-    resolve_models,
-)
 
 TARGET = 1.15
 QUANTS = ("fp32", "int8")
 STAGES = ("preprocess", "inference", "readback", "postprocess")
-HISTORY = [
-    "Found and fixed: sdk.preprocess.normalize broadcast float32 mean/std arrays over the "
-    "last (size 3) axis, so numpy ran its inner loop 3 elements at a time (1.4-3.4 ms for "
-    "a 320x320 input, as much as the resize) and kept a second multi-MB temporary that made "
-    "glibc trim and re-fault the heap (~570 page faults per call in a tight loop). Now scalar "
-    "constants when the channels share them, per-channel in-place ops otherwise: bit-exact "
-    "(tested), 0.15-0.4 ms. A/B in one process (Fast, 1 and 2 threads, contended AVX2 "
-    "machine): preprocess 4.0-5.4 -> 2.5-3.5 ms, e2e/bare 1.49-1.83x -> 1.34-1.58x.",
-    "What remains of preprocessing is Pillow: fromarray + antialiased bilinear resize + "
-    "asarray. The resize is kept: training, evaluation, calibration and the browser runtime "
+NOTES = [
+    "Preprocessing is mostly Pillow: fromarray + antialiased bilinear resize + asarray. "
+    "The resize stays: training, evaluation, calibration and the browser runtime "
     "use the same Pillow resize bit for bit (a faster or different one would feed the model "
     "other pixels), and a bare-LiteRT user has to resize too. The pre-scaled row (frame "
     "already at model resolution) shows the overhead without it.",
@@ -87,12 +66,6 @@ def findings(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _time(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
-
-
 def measure_cell(det: Any, bare: Any, image: Any, runs: int, warmup: int) -> dict[str, Any]:
     """Interleaved e2e / bare / bare_io timings of one detector on one image."""
     from sdk.preprocess import preprocess
@@ -108,18 +81,15 @@ def measure_cell(det: Any, bare: Any, image: Any, runs: int, warmup: int) -> dic
         for i in out_idx:
             bare.get_tensor(i)
 
-    contenders = {"e2e": lambda: det.detect(image), "bare": bare.invoke, "bare_io": bare_io}
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
     stages: list[Any] = []
-    order = list(contenders)
-    for r in range(runs):
-        for name in order if r % 2 == 0 else order[::-1]:  # bare's input stays x throughout
-            samples[name].append(_time(contenders[name]))
-            if name == "e2e":
-                stages.append(det.last_timings)
+
+    def keep_stages(name: str) -> None:
+        if name == "e2e":
+            stages.append(det.last_timings)
+
+    # bare's input stays x throughout: only bare_io sets it, to the same tensor
+    samples = interleaved({"e2e": lambda: det.detect(image), "bare": bare.invoke,
+                           "bare_io": bare_io}, runs, warmup, after=keep_stages)
     found = det.detect_arrays(image)
     ratios = [e / b for e, b in zip(samples["e2e"], samples["bare"], strict=True)]
     return {
@@ -154,15 +124,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import sdk
     from sdk.runtime.tflite import interpreter_class
 
-    models, notes = resolve_models(args.models)
-    if not models:
-        raise SystemExit("no model to measure: " + "; ".join(notes))
-    probes = few_and_many(args.data, args.split, args.images)
+    models, notes = _exports.models_to_measure(args.models)
+    probes = _exports.few_and_many(args.data, args.split, args.images)
     interpreter, library = interpreter_class()
     root = args.exports
     rows, exports = [], {}
     for name, model_dir in models.items():
-        made = ensure_exports(model_dir, [("tflite", q) for q in QUANTS], root, args.data)
+        made = _exports.ensure_exports(model_dir, [("tflite", q) for q in QUANTS], root, args.data)
         for quant in QUANTS:
             exp = made[("tflite", quant)]
             exports[f"{name}-{quant}"] = {"path": str(exp.path), "variant": exp.variant,
@@ -179,17 +147,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                  "meets_target": cell["ratio"] <= TARGET})
                     print(f"[{name} {exp.variant} {threads}t {probe.name}] "
                           f"ratio {cell['ratio']:.3f}", file=sys.stderr)
+    report = report_head("runtime_overhead", "numpy", "pillow", "ai-edge-litert", "tensorflow")
+    report["versions"]["interpreter"] = library
     return {
-        "benchmark": "runtime_overhead", "target_ratio": TARGET,
-        "machine": machine_info(),
-        "versions": {**versions("numpy", "pillow", "ai-edge-litert", "tensorflow"),
-                     "interpreter": library},
+        **report, "target_ratio": TARGET,
         "threads": args.threads, "runs": args.runs, "warmup": args.warmup,
         "timed": {"e2e": "Detector.detect(decoded RGB array) -> list[Detection]",
                   "bare": "Interpreter.invoke() (input set beforehand)",
                   "bare_io": "set_tensor + invoke + get_tensor(boxes, scores)"},
         "data": f"{args.data} ({args.split})", "exports": exports, "rows": rows,
-        "notes": notes + HISTORY, "findings": findings(rows),
+        "notes": notes + NOTES, "findings": findings(rows),
     }
 
 
@@ -206,29 +173,18 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["fast", "accurate"],
-                        help="fast, accurate or 'sdk train' folders (missing ones are skipped)")
+    _exports.add_model_options(parser, RESULTS / "runtime_overhead.json")
     parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count() or 1])
     parser.add_argument("--runs", type=int, default=50, help="timed calls per contender")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--data", type=Path, default=DATA, help="dataset (test images, "
+    parser.add_argument("--data", type=Path, default=_exports.DATA, help="dataset (test images, "
                         "calibration from its train split)")
     parser.add_argument("--split", default="test")
     parser.add_argument("--images", type=Path, nargs="*", default=[], help="extra images")
-    parser.add_argument("--exports", type=Path, help="export folder to reuse/fill "
-                        "(default: a temporary one)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "runtime_overhead.json")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="runtime-overhead-") as tmp:
-        args.exports = args.exports or Path(tmp)  # temporary exports are deleted afterwards
-        report = run(args)
-    m = report["machine"]
-    print(f"{m['cpu']}, {m['cores']} cores, load {m.get('loadavg_1m')}; "
-          f"{report['versions']}; threads {args.threads}; {args.runs} interleaved runs each")
-    print(table(report))
-    for line in report["notes"] + report["findings"]:
-        print(f"* {line}")
-    print(f"-> {write_json(args.out, report)}")
+    report = _exports.with_exports(args, run)
+    head = [f"{machine_line(report)}; threads {args.threads}; {args.runs} interleaved runs each"]
+    publish(report, args.out, head, table(report), report["notes"] + report["findings"])
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ faster and more accurate) is what is worth deploying.
   probe scene), so all ratios come from one run; ``--latency matrix`` uses the p50 the
   matrix recorded instead (separate runs: noisier ratios).
 
-    python benchmarks/tradeoff.py [exports/fast-matrix.json exports/accurate-matrix.json]
-    python benchmarks/tradeoff.py --latency matrix --plot /tmp/tradeoff.png
+    python -m benchmarks.tradeoff [exports/fast-matrix.json exports/accurate-matrix.json]
+    python -m benchmarks.tradeoff --latency matrix --plot /tmp/tradeoff.png
 
 Writes ``benchmarks/results/tradeoff.png`` (the curve) and ``tradeoff.json``.
 """
@@ -22,22 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
-
-from benchmarks._common import (  # noqa: E402
-    machine_info,
-    markdown_table,
-    median,
-    percentile,
-    versions,
-    write_json,
-)
-from benchmarks.quantization_table import (  # noqa: E402
+from benchmarks._common import markdown_table, median, percentile, report_head, write_json
+from benchmarks._timing import detector_rounds
+from benchmarks.quantization_table import (
     DEFAULT_MATRICES,
     ap_small,
     base_quantization,
@@ -81,22 +72,13 @@ def measure(points: list[dict[str, Any]], threads: int, rounds: int, per_round: 
     if missing:
         raise SystemExit(f"export folders missing for {', '.join(missing)}: re-run sdk export "
                          "or pass --latency matrix")
-    detectors = [sdk.load(p["out_dir"], num_threads=threads) for p in points]
-    image = synthetic_probes(1)[0]
-    for det in detectors:  # warm-up: XNNPACK packs weights on the first runs
-        for _ in range(3):
-            det.detect_arrays(image)
-    samples: list[list[float]] = [[] for _ in points]
-    for r in range(rounds):
-        for i in [(r + k) % len(points) for k in range(len(points))]:
-            for _ in range(per_round):
-                detectors[i].detect_arrays(image)
-                t = detectors[i].last_timings
-                samples[i].append(t.inference + t.readback)
-    for point, times in zip(points, samples, strict=True):
+    detectors = {p["label"]: sdk.load(p["out_dir"], num_threads=threads) for p in points}
+    samples = detector_rounds(detectors, synthetic_probes(1)[0], rounds, per_round)
+    for point in points:
+        times = samples[point["label"]]
         point.update(p50_ms=round(median(times), 3), p90_ms=round(percentile(times, 90), 3),
                      runs=len(times))
-    return f"{detectors[0].backend.name}, {threads} threads, interleaved"
+    return f"{next(iter(detectors.values())).backend.name}, {threads} threads, interleaved"
 
 
 def pareto(points: list[dict[str, Any]]) -> None:
@@ -226,12 +208,12 @@ def main() -> None:
             sorted({f"{p['model']}: {p['matrix_runtime']}" for p in points}))
     pareto(points)
     xlabel = f"{args.format} p50 latency, ms ({how if args.latency == 'measure' else 'sdk export'})"
-    report = {"machine": machine_info(), "versions": versions("ai-edge-litert", "numpy"),
-              "latency": how, "threads": args.threads if args.latency == "measure" else None,
-              "rounds": args.rounds if args.latency == "measure" else None,
-              "compare": args.compare, "sources": [{k: m[k] for k in ("model", "path",
-                                                                       "sha256", "written")}
-                                                    for m in matrices],
+    measured = args.latency == "measure"
+    report = {**report_head("tradeoff", "ai-edge-litert", "numpy"), "latency": how,
+              "threads": args.threads if measured else None,
+              "rounds": args.rounds if measured else None, "compare": args.compare,
+              "sources": [{k: m[k] for k in ("model", "path", "sha256", "written")}
+                          for m in matrices],
               "headline": headline(points, *args.compare), "points": points,
               "left_out": left_out, "plot": str(args.plot)}
     plot(points, args.plot, xlabel, "Speed/accuracy trade-off (Pareto frontier dashed)")

@@ -6,7 +6,7 @@ number of images, on its own cosine schedule, and logs the training loss every
 seen is the figure to compare: it separates "learns faster per image" from "costs more per
 image" (the seconds column), which is what a fixed CPU training budget trades.
 
-    .venv/bin/python benchmarks/train_probe.py --data data/synth --images 3840 \\
+    .venv/bin/python -m benchmarks.train_probe --data data/synth --images 3840 \\
         --variant lr2e-3:lr=2e-3 --variant lr6e-3:lr=6e-3 \\
         --variant bs8:lr=6e-3,batch_size=8 --variant width0.5:alpha=0.5
 
@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks._common import RESULTS, machine_info, markdown_table, versions, write_json  # noqa: E402
+from benchmarks._common import RESULTS, markdown_table, report_head, write_json
 
 if TYPE_CHECKING:
     from sdk.data import Dataset
@@ -115,8 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     train, val = (load_dataset(args.data, split) for split in ("train", "val"))
     rows = [run_variant(v, args.arch, train, val, args.images, args.log_every, args.seed)
             for v in args.variant]
-    report = {"benchmark": "train_probe", "machine": machine_info(),
-              "versions": versions("tensorflow", "keras"), "arch": args.arch,
+    report = {**report_head("train_probe", "tensorflow", "keras"), "arch": args.arch,
               "data": str(args.data), "images": args.images, "rows": rows}
     write_json(args.out, report)
     print(markdown(rows))

@@ -12,7 +12,7 @@ depthwise convs) with the same weights, then
 ``--bf16`` adds the training copy built under Keras' ``mixed_bfloat16`` policy (bfloat16
 compute, float32 weights and losses), for CPUs with AVX-512 BF16 or AMX.
 
-    .venv/bin/python benchmarks/train_step_profile.py --arch fast --arch accurate
+    .venv/bin/python -m benchmarks.train_step_profile --arch fast --arch accurate
 
 Writes ``benchmarks/results/train_step_profile.json`` and prints Markdown tables.
 """
@@ -22,16 +22,14 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as-is
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks._common import RESULTS, machine_info, markdown_table, median, versions, write_json  # noqa: E402
+from benchmarks._common import RESULTS, markdown_table, median, report_head, write_json
 
 BATCH_SIZE = {"fast": 16, "accurate": 12}  # the Makefile's weights-* recipes
 TOP_OPS = 10
@@ -167,8 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = [run_arch(arch, args.data, args.steps, args.rounds,
                      args.batch_size or BATCH_SIZE[arch], args.bf16)
             for arch in args.arch or ["fast"]]
-    write_json(args.out, {"benchmark": "train_step_profile", "machine": machine_info(),
-                          "versions": versions("tensorflow", "keras"), "rows": rows})
+    write_json(args.out, {**report_head("train_step_profile", "tensorflow", "keras"),
+                          "rows": rows})
     print(markdown(rows))
 
 

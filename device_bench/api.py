@@ -2,81 +2,25 @@
 
 from __future__ import annotations
 
-import hmac
-import json
-import math
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from device_bench import errors, leaderboard, store, validity
+from device_bench import errors, leaderboard, store
 from device_bench.api_models import ReportFilters, ReportQuery
 from device_bench.csv_export import REPORT_COLUMNS, report_row, to_csv
-from device_bench.db import get_db, get_writer
+from device_bench.db import get_db
 from device_bench.openapi import openapi_document
-from device_bench.ratelimit import TokenBucket
-from device_bench.schema import Report
-from device_bench.writer import WriteTimeout
+from device_bench.submit import submit
 from sdk.bench.protocol import protocol_dict
 
 bp = Blueprint("device_bench_api", __name__, url_prefix="/api/v1")
 errors.register_handlers(bp)
 
-RATE_LIMITER_KEY = "device_bench.ratelimit"
-RATE_CHECKED_KEY = "device_bench.rate_checked"  # environ flag: the fast path took the token
 REPORTS_PATH = f"{bp.url_prefix}/reports"
 _Q = TypeVar("_Q", bound=BaseModel)
-
-
-def make_rate_limiter(config: dict[str, Any]) -> TokenBucket | None:
-    """Return the token bucket the config asks for, or None when rate limiting is off."""
-    rate = config.get("RATE_LIMIT_PER_MINUTE")
-    return TokenBucket(rate, int(config["RATE_LIMIT_BURST"])) if rate else None
-
-
-def _check_rate_limit() -> None:
-    if request.environ.get(RATE_CHECKED_KEY):
-        return  # :mod:`device_bench.fastpath` already took this request's token
-    bucket: TokenBucket | None = current_app.extensions.get(RATE_LIMITER_KEY)
-    wait_s = bucket.acquire(request.remote_addr or "unknown") if bucket else 0.0
-    if wait_s > 0:
-        retry = math.ceil(wait_s) if math.isfinite(wait_s) else 3600
-        raise errors.RateLimited("too many reports from this client", retry_after_s=retry)
-
-
-def _check_token() -> None:
-    token = current_app.config.get("SUBMIT_TOKEN")
-    if not token:
-        return
-    sent = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-        raise errors.Unauthorized("a valid 'Authorization: Bearer <token>' header is required")
-
-
-def _too_large(limit: int) -> RequestEntityTooLarge:
-    return RequestEntityTooLarge(f"a report may not exceed {limit} bytes")
-
-
-def _read_report() -> Report:
-    """Check content type and size, then parse and validate the body in one pass."""
-    if request.mimetype != "application/json":
-        raise errors.UnsupportedMediaType("send the report as Content-Type: application/json")
-    limit = int(current_app.config["MAX_REPORT_BYTES"])
-    length = request.content_length
-    if length is not None and length > limit:
-        raise _too_large(limit)
-    body = request.stream.read(limit + 1)  # bounded even when sent chunked
-    if len(body) > limit:
-        raise _too_large(limit)
-    try:
-        return Report.model_validate_json(body)
-    except ValidationError as exc:
-        raise errors.InvalidReport(
-            "the report does not match schema v1", errors.field_errors(exc)
-        ) from exc
 
 
 def _parse_query(model: type[_Q]) -> _Q:
@@ -108,32 +52,13 @@ def _csv_response(body: str, filename: str) -> Response:
     )
 
 
-_compact = json.JSONEncoder(separators=(",", ":")).encode  # what jsonify sends, minus sorting
-
-
-def submit_body(saved: store.SaveResult) -> bytes:
-    """The JSON body answering a submission (shared with :mod:`device_bench.fastpath`)."""
-    body = _compact({"id": saved.id, "valid": saved.valid, "reasons": saved.reasons})
-    return (body + "\n").encode()
-
-
 @bp.post("/reports")
 def submit_report() -> Response:
     """Store a report once (idempotent on report_id) and return its validity."""
-    _check_rate_limit()
-    _check_token()
-    report = _read_report()
-    verdict = validity.check(report, current_app.config["KNOWN_MODEL_HASHES"])
-    try:
-        saved = store.save_report(get_writer(), report, verdict, get_db)
-    except WriteTimeout as exc:
-        raise errors.StorageBusy("the database is overloaded; retry with the same id") from exc
-    # The Location is the request's own path plus the id: what url_for(".get_report") gives.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    accepted = submit(app, request.environ)
     return current_app.response_class(
-        submit_body(saved),
-        status=201 if saved.created else 200,
-        headers={"Location": f"{request.script_root}{request.path}/{saved.id}"},
-        mimetype="application/json",
+        accepted.body, status=accepted.status, headers=accepted.headers()
     )
 
 

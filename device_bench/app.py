@@ -1,8 +1,9 @@
 """App factory: run the collector on its own, or mount it into another Flask app.
 
 Standalone: ``gunicorn 'device_bench.app:create_app()'`` (SQLite in the instance folder;
-set ``DATABASE_URL`` for PostgreSQL). Mounted: ``device_bench.register(app)`` after the
-host app has loaded its configuration.
+set ``DATABASE_URL`` for PostgreSQL), or for many devices gunicorn's asyncio worker with
+:mod:`device_bench.asgi`. Mounted: ``device_bench.register(app)`` after the host app has
+loaded its configuration.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 
 from flask import Flask
 
-from device_bench import api, config, dashboard, db, fastpath
+from device_bench import api, config, dashboard, db, fastpath, submit
 
 
 def register(app: Flask) -> None:
     """Mount the collector (``/api/v1`` and ``/bench``) on ``app`` and open its database."""
     config.apply_defaults(app)
-    app.extensions[api.RATE_LIMITER_KEY] = api.make_rate_limiter(app.config)
+    app.extensions[submit.RATE_LIMITER_KEY] = submit.make_rate_limiter(app.config)
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
     db.init_app(app)

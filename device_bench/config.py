@@ -15,6 +15,12 @@ DEFAULTS: dict[str, Any] = {
     # SQLAlchemy URL; None -> env DATABASE_URL, else SQLite in the instance folder.
     "DATABASE_URL": None,
     "MAX_REPORT_BYTES": 64 * 1024,  # a real report is < 2 KiB
+    # A submission must send its whole body within this time (else 408), so a client that
+    # stalls mid-body cannot hold a server thread longer (device_bench.read_deadline).
+    "BODY_TIMEOUT_S": 10.0,
+    # Threads per worker running complete requests under gunicorn's ASGI worker
+    # (device_bench.asgi); slow clients wait in the event loop, not in these.
+    "ASGI_THREADS": 16,
     "SUBMIT_TOKEN": None,  # set -> POST needs "Authorization: Bearer <token>"
     "RATE_LIMIT_PER_MINUTE": 120,  # per client address and worker process; 0/None disables
     "RATE_LIMIT_BURST": 30,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,20 +18,34 @@ REPORT_COLUMNS = (
 )  # fmt: skip
 
 # A cell starting with one of these is run as a formula by spreadsheet apps; prefix it
-# with a quote so a hostile device name stays text (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# with a quote so a hostile device name stays text (OWASP "CSV injection"). Spreadsheets
+# skip leading blanks and read full-width forms (＝, ＋) as their ASCII twins, so the
+# check looks at the first character that is not white space or a control, after NFKC.
+_FORMULA_START = frozenset("=+-@")
+_RISKY_FIRST = ("\t", "\r")  # OWASP's list: some apps act on these as well
+
+
+def _is_formula(text: str) -> bool:
+    if text.startswith(_RISKY_FIRST):
+        return True
+    for char in unicodedata.normalize("NFKC", text[:64]):
+        if not (char.isspace() or unicodedata.category(char) in ("Cc", "Cf")):
+            return char in _FORMULA_START
+    return False
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return "'" + value if isinstance(value, str) and _is_formula(value) else value
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """Render ``rows`` as CSV with a header; missing keys become empty cells."""
+    """Render ``rows`` as CSV with a header; missing keys become empty cells.
+
+    Lines end with CRLF (RFC 4180), so a cell holding a bare CR or LF is quoted and cannot
+    start a new record.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row.get(c, "")) for c in columns])

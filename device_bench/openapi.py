@@ -17,8 +17,10 @@ _MODELS: tuple[type[BaseModel], ...] = (
     m.ErrorBody,
 )  # fmt: skip
 _ERRORS = {
-    "400": "Malformed JSON or a field-level schema error (see details).",
+    "400": "Malformed JSON, a field-level schema error (see details), or a body shorter "
+    "than its Content-Length.",
     "401": "A submission token is configured and was not presented.",
+    "408": "The body did not arrive within BODY_TIMEOUT_S.",
     "413": "Body larger than MAX_REPORT_BYTES.",
     "415": "Content-Type is not application/json.",
     "429": "Too many submissions from this client; see Retry-After.",
@@ -82,7 +84,11 @@ def _report_paths() -> dict[str, Any]:
             "201": _response("Stored now; validity computed.", "SubmitResponse"),
             "200": _response("Already stored: the existing verdict.", "SubmitResponse"),
             **errors,
-            "503": _response("Not committed in time; retry with the same id.", "ErrorBody"),
+            "503": _response(
+                "Not committed (in time, or at all: a storage failure); nothing was "
+                "acknowledged, retry with the same id after Retry-After.",
+                "ErrorBody",
+            ),
         },
     }
     return {

@@ -8,10 +8,20 @@ afterwards by :mod:`device_bench.validity`.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictStr
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictStr,
+)
 
 from sdk.bench.protocol import DEFAULT_TIMED, TIMED_MODES
 
@@ -28,8 +38,43 @@ Ms = Annotated[float, Strict(), Field(ge=0, le=MAX_MS, allow_inf_nan=False)]
 Count = Annotated[int, Strict(), Field(ge=0, le=MAX_RUNS)]
 Fraction = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
 Ident = Annotated[StrictStr, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.+-]*$")]
-Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Text = Annotated[StrictStr, Field(max_length=1000)]
+
+# Characters free text must not hold: controls (NUL, ESC sequences), format characters
+# (bidi overrides and isolates U+202A-202E/U+2066-2069, zero-width U+200B-200D, U+FEFF...),
+# lone surrogates and line/paragraph separators. They reorder or hide what a reader of the
+# leaderboard or a CSV sees, and PostgreSQL cannot store a NUL at all.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _refuse_hidden(value: str, allowed: str = "") -> str:
+    if value.isprintable():  # the usual case, at C speed: no control/format/separator
+        return value
+    for i, char in enumerate(value):
+        if unicodedata.category(char) in _REFUSED_CATEGORIES and char not in allowed:
+            raise ValueError(
+                f"control or format character U+{ord(char):04X} at position {i} is not allowed"
+            )
+    return value
+
+
+def _normalized(value: str) -> str:
+    """NFC, trimmed, runs of white space (any, e.g. NBSP) as one space: one name, one key."""
+    return " ".join(unicodedata.normalize("NFC", _refuse_hidden(value)).split())
+
+
+def _required_name(value: str) -> str:
+    value = _normalized(value)
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+# Free text (checked) and names (checked and normalized; Name must not be blank).
+PlainText = AfterValidator(_refuse_hidden)
+MultilineText = AfterValidator(lambda value: _refuse_hidden(value, allowed="\n\t"))
+Normalized = AfterValidator(_normalized)
+Name = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_required_name)]
+Text = Annotated[StrictStr, Field(max_length=1000), PlainText]
 Pixels = Annotated[int, Strict(), Field(ge=1, le=8192)]
 Cpus = Annotated[int, Strict(), Field(ge=0, le=4096)]
 ModelFormat = Literal["tfjs", "tflite", "coreml", "savedmodel"]
@@ -47,7 +92,7 @@ class Device(_Strict):
 
     name: Name
     user_agent: Text | None = None
-    platform: Annotated[StrictStr, Field(max_length=100)] | None = None
+    platform: Annotated[StrictStr, Field(max_length=100), Normalized] | None = None
     cores: Cpus | None = None
     memory_gb: Annotated[float, Strict(), Field(ge=0, le=65536, allow_inf_nan=False)] | None = None
 
@@ -56,19 +101,20 @@ class Runtime(_Strict):
     """The inference runtime and what it actually enabled (not what was asked for)."""
 
     name: Ident  # tfjs, litert, coreml, ...
-    version: Annotated[StrictStr, Field(max_length=40)] | None = None
+    version: Annotated[StrictStr, Field(max_length=40), PlainText] | None = None
     backend: Ident  # webgl, wasm, webgpu, cpu, xnnpack, ...
     threads: Cpus | None = None
     simd: StrictBool | None = None
     secure_context: StrictBool | None = None
     cross_origin_isolated: StrictBool | None = None
-    gpu_renderer: Annotated[StrictStr, Field(max_length=300)] | None = None
+    gpu_renderer: Annotated[StrictStr, Field(max_length=300), Normalized] | None = None
 
 
 class Model(_Strict):
     """The model variant under test; ``sha256`` identifies the exact artifact."""
 
-    name: Annotated[StrictStr, Field(min_length=1, max_length=100)]  # "fast", "accurate" or custom
+    # "fast", "accurate" or custom
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_required_name)]
     format: ModelFormat
     quantization: Ident  # fp32, fp16, int8, dynamic, ...
     sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -141,4 +187,4 @@ class Report(_Strict):
     timing: Timing
     accuracy: Accuracy
     page: Page = Page()
-    notes: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    notes: Annotated[StrictStr, Field(max_length=2000), MultilineText] | None = None

@@ -60,6 +60,12 @@ class WriteTimeout(RuntimeError):
     """The database did not commit the report in time; it may or may not be stored."""
 
 
+class StorageFailure(RuntimeError):
+    """The commit failed for a reason other than the row itself (an I/O error on the fsync,
+    a full disk, a lost connection): the report may or may not be on disk, and is not
+    acknowledged."""
+
+
 class _Pending:
     """One row waiting for its commit; ``done`` is released by the writer thread."""
 
@@ -114,6 +120,7 @@ class BatchWriter:
         self._sql: dict[int, str] = {}  # batch size -> statement text
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()  # None: stop
         self._conn: Any = None  # DB-API connection, used by the writer thread only
+        self._recovered = True  # False after a storage failure, until _recover succeeds
         self._thread = threading.Thread(target=self._run, name="device-bench-writer", daemon=True)
         self._thread.start()
 
@@ -159,17 +166,73 @@ class BatchWriter:
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
-            self._commit(batch)
-        except Exception:  # one bad row must not fail its neighbours: retry them one by one
-            log.warning("batch of %d failed; retrying row by row", len(batch), exc_info=True)
-            for pending in batch:
-                try:
-                    self._commit([pending])
-                except Exception as exc:  # handed to the waiting request, re-raised there
-                    pending.error = exc
+            self._commit_or_split(batch)
         finally:
             for pending in batch:
                 pending.done.release()
+
+    def _commit_or_split(self, batch: list[_Pending]) -> None:
+        """Commit ``batch``; a row the database refuses fails alone, a storage failure all.
+
+        After a failed commit nothing is retried in this process: the rows of the failed
+        transaction may be visible (in SQLite's WAL, in the page cache) without being on
+        disk, so a retry would find them and answer "already stored". The batch fails with
+        :class:`StorageFailure` instead, and the next commit first recovers
+        (:meth:`_recover`).
+        """
+        try:
+            self._commit(batch)
+            return
+        except Exception as exc:
+            if not self._is_row_error(exc):
+                self._fail(batch, exc)
+                return
+        # One bad row must not fail its neighbours: retry them one by one.
+        log.warning("batch of %d failed on a row; retrying row by row", len(batch))
+        for i, pending in enumerate(batch):
+            try:
+                self._commit([pending])
+            except Exception as exc:
+                if not self._is_row_error(exc):
+                    self._fail(batch[i:], exc)
+                    return
+                pending.error = exc  # handed to the waiting request, re-raised there
+
+    def _is_row_error(self, exc: Exception) -> bool:
+        """Whether the database refused the data (a constraint, a value it cannot hold)
+        rather than failed to store it."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        return isinstance(exc, (dbapi.IntegrityError, dbapi.DataError))
+
+    def _fail(self, batch: list[_Pending], exc: Exception) -> None:
+        log.error("commit of %d reports failed; none acknowledged", len(batch), exc_info=exc)
+        for pending in batch:
+            pending.error = StorageFailure(f"the commit failed: {exc}")
+            pending.error.__cause__ = exc
+        self._recovered = False
+        # Drop every connection of this process: nothing read before the failure is
+        # trusted, the database is opened again from its files.
+        self._disconnect()
+        self.engine.dispose()
+
+    def _recover(self) -> None:
+        """Before committing again after a failure, prove that what the database shows is
+        durable: SQLite checkpoints its WAL into the database file and syncs it (rows of
+        the failed transaction that are visible are then on disk, or the checkpoint
+        fails); PostgreSQL recovers on its own (it stops on a failed fsync and replays its
+        WAL), a new session is enough."""
+        cursor = self._connect().cursor()
+        try:
+            if self._sqlite:
+                self._execute(cursor, "PRAGMA wal_checkpoint(FULL)", [])
+                busy = cursor.fetchone()[0]
+                if busy:
+                    raise StorageFailure("the WAL checkpoint could not complete (busy)")
+            else:
+                cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        self._recovered = True
 
     def _connect(self) -> Any:
         # One long-lived connection of its own (detached from the pool, so its autocommit
@@ -216,10 +279,11 @@ class BatchWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         """Insert ``batch`` in one autocommitted statement and mark what it created."""
-        conn = self._connect()
         params = [value for pending in batch for value in pending.row]
         try:
-            cursor = conn.cursor()
+            if not self._recovered:
+                self._recover()
+            cursor = self._connect().cursor()
             try:
                 self._execute(cursor, self._statement(len(batch)), params)  # durable on return
                 inserted = self._inserted_ids(cursor, len(batch))

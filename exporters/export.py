@@ -1,8 +1,10 @@
 """One export: convert, check parity, embed detector.json, write the folder atomically.
 
-The folder is built in a hidden sibling and renamed into place only when everything
-succeeded (:func:`sdk.atomic.atomic_dir`): a failed, over-budget or interrupted
-export leaves nothing behind, and an existing export is replaced only with ``force``.
+An :class:`ExportJob` says everything about one export (or, for :mod:`exporters.matrix`,
+about a set of them). The folder is built in a hidden sibling and renamed into place only
+when everything succeeded (:func:`sdk.atomic.atomic_dir`): a failed, over-budget or
+interrupted export leaves nothing behind, and an existing export is replaced only with
+``force`` (or, with ``skip_up_to_date``, when it is a stale export of the same name).
 """
 
 from __future__ import annotations
@@ -13,29 +15,101 @@ import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from exporters.calibration import CalibrationSet, load_calibration, require_folder
 from exporters.errors import OutputExistsError, ParityError, RunnerUnavailableError
 from exporters.formats.base import ExportFormat, Runner
-from exporters.parity import (
-    DEFAULT_BUDGETS,
-    Budget,
-    ParityReport,
-    check_parity,
-    probe_inputs,
-)
-from exporters.probes import ProbeSet, probe_set
+from exporters.parity import DEFAULT_BUDGETS, Budget, ParityReport, Verdict, check_parity
+from exporters.probes import ProbeSet, probe_set, reference_json
 from exporters.readme import readme_text
 from exporters.registry import get_format
-from exporters.source import ExportSource, export_provenance, open_source, source_name
-from sdk.data import Dataset, load_dataset
+from exporters.source import (
+    ExportSource,
+    export_provenance,
+    open_source,
+    source_name,
+    source_weights_sha256,
+)
+from sdk import __version__
 from sdk.atomic import atomic_dir
+from sdk.data import Dataset, load_dataset
+from sdk.exports import (
+    PARITY_FILE,
+    REFERENCE_FILE,
+    export_dirname,
+    is_complete,
+    provenance,
+    read_json,
+)
 from sdk.spec import SPEC_FILENAME, DetectorSpec
 
 DEFAULT_OUT = Path("exports")
 LATENCY_WARMUP = 3  # first runs build XNNPACK/wasm state: never timed
+
+
+class ExportStatus(StrEnum):
+    """What became of one export (its value is what the tables and ``--json`` show)."""
+
+    OK = "ok"  # parity passed
+    UNCHECKED = "unchecked"  # no runtime here (CoreML off macOS): validated structurally
+    DEGRADED = "degraded"  # over budget, kept with allow_degraded
+    UP_TO_DATE = "up-to-date"  # skip_up_to_date: the folder was already this export
+    FAILED = "failed"  # over budget: nothing written
+    ERROR = "error"  # refused or the converter failed: nothing written
+
+
+_STATUS = {Verdict.PASS: ExportStatus.OK, Verdict.SKIPPED: ExportStatus.UNCHECKED,
+           Verdict.FAIL: ExportStatus.DEGRADED}
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """Everything one ``sdk export`` asks for.
+
+    Attributes:
+        model: ``fast``, ``accurate``, a ``sdk train`` folder, a SavedModel export, or an
+            already opened :class:`ExportSource` (shared by several exports).
+        format: A registered format (``all`` too for :mod:`exporters.matrix`).
+        quantization: One of the format's (None: its default; for the matrix also ``all``
+            or a comma-separated list).
+        out_root: Folder receiving ``<model>-<format>-<quantization>/``.
+        calib: Calibration images (folder, dataset root or a loaded set); default: the
+            train split of ``data``.
+        data: Dataset root or loaded dataset: its ``split`` gives ΔmAP.
+        split: The evaluation split of ``data``.
+        force: Replace an existing folder.
+        skip_up_to_date: Keep a complete folder exported from the same source weights by
+            the same sdk version; replace it when it is stale.
+        allow_degraded: Keep an export that misses its parity budget.
+        budgets: Per budget class, overrides of :data:`exporters.parity.DEFAULT_BUDGETS`.
+        options: Format options (see :attr:`ExportFormat.options`).
+        probes: The probe images (default :func:`exporters.probes.probe_set`).
+        latency_runs: Timed inferences after the gate (0: none).
+    """
+
+    model: str | Path | ExportSource
+    format: str
+    quantization: str | None = None
+    out_root: str | Path = DEFAULT_OUT
+    calib: str | Path | CalibrationSet | None = None
+    data: str | Path | Dataset | None = None
+    split: str = "val"
+    force: bool = False
+    skip_up_to_date: bool = False
+    allow_degraded: bool = False
+    budgets: Mapping[str, Budget] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    probes: ProbeSet | None = None
+    latency_runs: int = 0
+
+    @property
+    def source_name(self) -> str:
+        """The model's short name in folder names, known before loading it."""
+        return self.model.name if isinstance(self.model, ExportSource) else source_name(
+            self.model)
 
 
 @dataclass
@@ -43,15 +117,15 @@ class ExportResult:
     """What one export produced and measured.
 
     Attributes:
-        status: ``ok`` (parity passed), ``unchecked`` (no runtime here, validated
-            structurally) or ``degraded`` (over budget, kept with ``allow_degraded``).
+        status: See :class:`ExportStatus` (``ok``, ``unchecked``, ``degraded`` or
+            ``up-to-date``; the other two are rows of exports that raised).
         variant: The quantization actually produced (differs after a fallback).
     """
 
     format: str
     quantization: str
     variant: str
-    status: str
+    status: ExportStatus
     out_dir: Path
     artifact: Path
     spec: DetectorSpec
@@ -64,6 +138,16 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """The cheap, checked part of an export: handler, quantization and destination."""
+
+    handler: ExportFormat
+    quantization: str
+    dest: Path
+    up_to_date: bool = False
+
+
 @dataclass
 class _Attempt:
     variant: str
@@ -73,68 +157,112 @@ class _Attempt:
     runner: Runner | None
 
 
-def _resolve_dataset(data: str | Path | Dataset | None, split: str) -> Dataset | None:
+def _is_up_to_date(dest: Path, model: str | Path | ExportSource) -> bool:
+    """``dest`` is a complete export of the same source weights by this sdk version."""
+    if not is_complete(dest) or read_json(dest / PARITY_FILE) is None:
+        return False
+    prov = provenance(dest)
+    sha = prov.get("source_weights_sha256")
+    return (sha is not None and prov.get("sdk_version") == __version__
+            and sha == source_weights_sha256(model))
+
+
+def prepare(job: ExportJob) -> ExportPlan:
+    """Check format, quantization, options, calibration and destination before any work."""
+    handler = get_format(job.format)(**job.options)
+    quantization = job.quantization or handler.default_quantization
+    handler.check_args(quantization, job.calib if job.calib is not None else job.data)
+    if quantization in handler.calibrated and isinstance(job.calib, str | Path):
+        require_folder(job.calib)  # fail now, not after loading the model
+    dest = Path(job.out_root) / export_dirname(job.source_name, job.format, quantization)
+    if job.skip_up_to_date and _is_up_to_date(dest, job.model):
+        return ExportPlan(handler, quantization, dest, up_to_date=True)
+    occupied = dest.exists() and (dest.is_file() or any(dest.iterdir()))
+    stale = job.skip_up_to_date and is_complete(dest)  # an older export of the same name
+    if occupied and not (job.force or stale):
+        raise OutputExistsError(f"{dest} already exists: pass --force to overwrite it")
+    return ExportPlan(handler, quantization, dest)
+
+
+def kept_result(plan: ExportPlan) -> ExportResult:
+    """The result of an up-to-date folder, read back from it (nothing is rewritten)."""
+    spec = DetectorSpec.load(plan.dest)
+    artifact = plan.handler.artifact_in(plan.dest)
+    report = ParityReport.from_dict(read_json(plan.dest / PARITY_FILE) or {})
+    return ExportResult(
+        format=plan.handler.name, quantization=plan.quantization,
+        variant=spec.provenance.get("quantization", plan.quantization),
+        status=ExportStatus.UP_TO_DATE, out_dir=plan.dest, artifact=artifact, spec=spec,
+        parity=report, size_bytes=plan.handler.artifact_size(artifact), seconds=0.0,
+        runtime=report.runtime,
+        notes=[f"kept: exported from the same weights by sdk {__version__}"])
+
+
+def resolve_dataset(data: str | Path | Dataset | None, split: str) -> Dataset | None:
+    """``data`` loaded (its ``split``) unless it already is a dataset or None."""
     if data is None or isinstance(data, Dataset):
         return data
     return load_dataset(data, split)
 
 
-def _calibration(fmt: ExportFormat, quantization: str, calib: Any, data: Any,
+def _calibration(fmt: ExportFormat, quantization: str, job: ExportJob,
                  spec: DetectorSpec) -> CalibrationSet | None:
     if quantization not in fmt.calibrated:
         return None
-    if isinstance(calib, CalibrationSet):
-        return calib
-    if calib is not None:
-        return load_calibration(calib, spec.input)
-    root = data.root if isinstance(data, Dataset) else data
+    if isinstance(job.calib, CalibrationSet):
+        return job.calib
+    if job.calib is not None:
+        return load_calibration(job.calib, spec.input)
+    root = job.data.root if isinstance(job.data, Dataset) else job.data
     return load_calibration(root, spec.input)  # a dataset root: its train split
 
 
-def _parity(fmt: ExportFormat, artifact: Path, spec: DetectorSpec, source: ExportSource,
-            probes: ProbeSet, eval_set: Dataset | None, budget: Budget,
-            ) -> tuple[ParityReport, Runner | None]:
-    try:
-        runner = fmt.runner(artifact, spec)
-    except RunnerUnavailableError as exc:
-        return ParityReport.skipped(str(exc)), None
-    return check_parity(runner, spec, source, probes, budget, eval_set), runner
+@dataclass
+class _Build:
+    """The state shared by the attempts of one export."""
 
+    fmt: ExportFormat
+    source: ExportSource
+    tmp: Path
+    calib: CalibrationSet | None
+    probes: ProbeSet
+    eval_set: Dataset | None
+    budgets: Mapping[str, Budget]
 
-def _attempts(fmt: ExportFormat, source: ExportSource, tmp: Path, quantization: str,
-              calib: CalibrationSet | None, probes: ProbeSet, eval_set: Dataset | None,
-              budgets: Mapping[str, Budget]) -> tuple[_Attempt, list[str]]:
-    """Convert and check each variant until one passes; returns the last and the notes."""
-    notes = [calib.warning] if calib is not None and calib.warning else []
-    first, *fallbacks = fmt.variants(quantization)
-    attempt = _attempt(fmt, source, tmp, first, calib, probes, eval_set, budgets)
-    for fallback in fallbacks:
-        if attempt.report.verdict != "fail":
-            break
-        notes.append(f"{attempt.variant} missed its parity budget "
-                     f"({'; '.join(attempt.report.reasons)}); retried as {fallback}")
-        for child in tmp.iterdir():  # the retry starts from an empty folder
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-        attempt = _attempt(fmt, source, tmp, fallback, calib, probes, eval_set, budgets)
-    return attempt, notes
+    def attempt(self, variant: str) -> _Attempt:
+        """Convert one variant into ``tmp`` and run the parity gate on it."""
+        fmt, calib = self.fmt, self.calib
+        artifact = fmt.convert(self.source, self.tmp, variant, calib)
+        spec = fmt.artifact_spec(artifact, self.source.spec.with_provenance(**export_provenance(
+            fmt.name, variant, calib.sha256 if calib else None, fmt.converter_versions())))
+        budget = self.budgets[fmt.budget_class[variant]]
+        try:
+            runner = fmt.runner(artifact, spec)
+        except RunnerUnavailableError as exc:
+            return _Attempt(variant, artifact, spec, ParityReport.skipped(str(exc)), None)
+        report = check_parity(runner, spec, self.source, self.probes, budget, self.eval_set)
+        return _Attempt(variant, artifact, spec, report, runner)
 
-
-def _attempt(fmt: ExportFormat, source: ExportSource, tmp: Path, variant: str,
-             calib: CalibrationSet | None, probes: ProbeSet, eval_set: Dataset | None,
-             budgets: Mapping[str, Budget]) -> _Attempt:
-    """Convert one variant into ``tmp`` and run the parity gate on it."""
-    artifact = fmt.convert(source, tmp, variant, calib)
-    spec = fmt.artifact_spec(artifact, source.spec.with_provenance(**export_provenance(
-        fmt.name, variant, calib.sha256 if calib else None, fmt.converter_versions())))
-    report, runner = _parity(fmt, artifact, spec, source, probes, eval_set,
-                             budgets[fmt.budget_class[variant]])
-    return _Attempt(variant, artifact, spec, report, runner)
+    def first_passing(self, quantization: str) -> tuple[_Attempt, list[str]]:
+        """Convert and check each variant until one passes; returns the last and the notes."""
+        notes = [self.calib.warning] if self.calib is not None and self.calib.warning else []
+        first, *fallbacks = self.fmt.variants(quantization)
+        attempt = self.attempt(first)
+        for fallback in fallbacks:
+            if attempt.report.verdict != Verdict.FAIL:
+                break
+            notes.append(f"{attempt.variant} missed its parity budget "
+                         f"({'; '.join(attempt.report.reasons)}); retried as {fallback}")
+            for child in self.tmp.iterdir():  # the retry starts from an empty folder
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            attempt = self.attempt(fallback)
+        return attempt, notes
 
 
 def _metrics(report: ParityReport, latency: list[float], runtime: str) -> dict[str, Any]:
     import numpy as np
 
-    metrics: dict[str, Any] = {"parity": report.verdict, "probes": report.probes,
+    metrics: dict[str, Any] = {"parity": report.verdict.value, "probes": report.probes,
                                "raw": report.raw, "detections": report.detections}
     if report.metrics:
         metrics["eval"] = {"split": report.metrics["split"], **report.metrics["artifact"],
@@ -146,75 +274,70 @@ def _metrics(report: ParityReport, latency: list[float], runtime: str) -> dict[s
     return metrics
 
 
-def _finish(fmt: ExportFormat, tmp: Path, dest: Path, attempt: _Attempt,
-            latency: list[float], notes: list[str]) -> tuple[DetectorSpec, dict[str, Any]]:
-    """Embed and write detector.json, validate, write parity.json and the README."""
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _finish(build: _Build, dest: Path, attempt: _Attempt, latency: list[float],
+            notes: list[str]) -> tuple[DetectorSpec, dict[str, Any]]:
+    """Embed and write detector.json, validate, write parity.json, reference.json, README."""
+    fmt, tmp = build.fmt, build.tmp
     runtime = attempt.runner.description if attempt.runner else ""
     spec = attempt.spec.with_metrics(**_metrics(attempt.report, latency, runtime))
     fmt.embed_metadata(attempt.artifact, spec)
     checks = fmt.validate(attempt.artifact, spec)
     spec.save(tmp / SPEC_FILENAME)
-    (tmp / "parity.json").write_text(json.dumps(attempt.report.to_dict(), indent=2) + "\n")
-    files = sorted(p.name for p in tmp.iterdir() if p.name not in (SPEC_FILENAME,))
+    _write_json(tmp / PARITY_FILE, attempt.report.to_dict())
+    _write_json(tmp / REFERENCE_FILE, reference_json(build.source, build.probes))
+    files = sorted(p.name for p in tmp.iterdir() if p.name != SPEC_FILENAME)
     (tmp / "README.md").write_text(readme_text(
         dest.name, spec, files, attempt.report.summary(), notes, fmt.usage, fmt.python_runtime))
     return spec, checks
 
 
-@dataclass(frozen=True)
-class ExportPlan:
-    """The cheap, checked part of an export: handler, quantization and destination."""
-
-    handler: ExportFormat
-    quantization: str
-    dest: Path
-
-
-def prepare(model: str | Path | ExportSource, fmt: str, quantization: str | None = None,
-            out_root: str | Path = DEFAULT_OUT, calib: Any = None, data: Any = None,
-            force: bool = False, options: Mapping[str, Any] | None = None) -> ExportPlan:
-    """Check format, quantization, options, calibration and destination before any work."""
-    handler = get_format(fmt)(**(options or {}))
-    quantization = quantization or handler.default_quantization
-    handler.check_args(quantization, calib if calib is not None else data)
-    if quantization in handler.calibrated and isinstance(calib, str | Path):
-        require_folder(calib)  # fail now, not after loading the model
-    name = model.name if isinstance(model, ExportSource) else source_name(model)
-    dest = Path(out_root) / f"{name}-{fmt}-{quantization}"
-    if dest.exists() and (dest.is_file() or any(dest.iterdir())) and not force:
-        raise OutputExistsError(f"{dest} already exists: pass --force to overwrite it")
-    return ExportPlan(handler, quantization, dest)
-
-
 def _latency(attempt: _Attempt, probes: ProbeSet, runs: int) -> list[float]:
     if attempt.runner is None or not runs:
         return []
-    inputs = probe_inputs(probes, attempt.spec)[:1]  # a real image, not zeros
+    inputs = probes.inputs(attempt.spec)[:1]  # a real image, not zeros
     return attempt.runner.latency(inputs, runs, LATENCY_WARMUP)
 
 
-def _build(plan: ExportPlan, source: ExportSource, calib: Any, data: Any,
-           eval_set: Dataset | None, probes: ProbeSet, allow_degraded: bool,
-           budgets: Mapping[str, Budget], latency_runs: int) -> ExportResult:
+def _build(job: ExportJob, plan: ExportPlan, source: ExportSource,
+           eval_set: Dataset | None) -> ExportResult:
     """Convert, gate, finish; the folder appears at ``plan.dest`` only if all succeeds."""
     handler, started = plan.handler, time.perf_counter()
-    calib_set = _calibration(handler, plan.quantization, calib, data, source.spec)
+    calib = _calibration(handler, plan.quantization, job, source.spec)
+    probes = job.probes or probe_set()
+    budgets = {**DEFAULT_BUDGETS, **(job.budgets or {})}
     with atomic_dir(plan.dest, overwrite=True) as tmp:
-        attempt, notes = _attempts(handler, source, tmp, plan.quantization, calib_set, probes,
-                                   eval_set, budgets)
+        build = _Build(handler, source, tmp, calib, probes, eval_set, budgets)
+        attempt, notes = build.first_passing(plan.quantization)
         report = attempt.report
-        if report.verdict == "fail" and not allow_degraded:
+        if report.verdict == Verdict.FAIL and not job.allow_degraded:
             raise ParityError(f"{plan.dest.name}: parity gate failed: "
                               f"{'; '.join(report.reasons)}", report)
-        latency = _latency(attempt, probes, latency_runs)
-        spec, checks = _finish(handler, tmp, plan.dest, attempt, latency, notes)
+        latency = _latency(attempt, probes, job.latency_runs)
+        spec, checks = _finish(build, plan.dest, attempt, latency, notes)
     artifact = plan.dest / attempt.artifact.relative_to(tmp)
     return ExportResult(
-        handler.name, plan.quantization, attempt.variant,
-        {"pass": "ok", "skipped": "unchecked"}.get(report.verdict, "degraded"), plan.dest,
-        artifact, spec, report, handler.artifact_size(artifact),
-        time.perf_counter() - started, latency,
-        attempt.runner.description if attempt.runner else "", checks, notes)
+        format=handler.name, quantization=plan.quantization, variant=attempt.variant,
+        status=_STATUS[report.verdict], out_dir=plan.dest, artifact=artifact, spec=spec,
+        parity=report, size_bytes=handler.artifact_size(artifact),
+        seconds=time.perf_counter() - started, latency_ms=latency,
+        runtime=attempt.runner.description if attempt.runner else "", checks=checks,
+        notes=notes)
+
+
+def run_export(job: ExportJob) -> ExportResult:
+    """Run one export job (a single format and quantization); see :func:`export`."""
+    plan = prepare(job)
+    if plan.up_to_date:
+        return kept_result(plan)
+    eval_set = resolve_dataset(job.data, job.split)
+    with contextlib.ExitStack() as stack:
+        source = job.model if isinstance(job.model, ExportSource) else stack.enter_context(
+            open_source(job.model))
+        return _build(job, plan, source, eval_set)
 
 
 def export(model: str | Path | ExportSource, fmt: str, quantization: str | None = None,
@@ -225,20 +348,17 @@ def export(model: str | Path | ExportSource, fmt: str, quantization: str | None 
            probes: ProbeSet | None = None, latency_runs: int = 0) -> ExportResult:
     """Export ``model`` to ``fmt`` into ``out_root/<model>-<fmt>-<quantization>/``.
 
-    ``model`` is ``fast``, ``accurate``, a ``sdk train`` folder, a SavedModel export, or an
-    already opened :class:`ExportSource` (shared by several exports). ``data`` is a dataset
-    root (its ``split`` is the evaluation split; its train split calibrates when ``calib``
-    is not given). ``budgets`` overrides :data:`exporters.parity.DEFAULT_BUDGETS` per class.
+    The keyword form of :func:`run_export` (the fields of :class:`ExportJob`). ``data`` is a
+    dataset root (its ``split`` is the evaluation split; its train split calibrates when
+    ``calib`` is not given). ``budgets`` overrides :data:`exporters.parity.DEFAULT_BUDGETS`
+    per class.
 
     Raises:
         ExportError: a typed subclass for every user-fixable failure (unknown format, bad
             quantization, missing calibration, existing output, converter failure) and
             :class:`ParityError` when over budget without ``allow_degraded``.
     """
-    plan = prepare(model, fmt, quantization, out_root, calib, data, force, options)
-    eval_set = _resolve_dataset(data, split)
-    with contextlib.ExitStack() as stack:
-        source = model if isinstance(model, ExportSource) else stack.enter_context(
-            open_source(model))
-        return _build(plan, source, calib, data, eval_set, probes or probe_set(eval_set),
-                      allow_degraded, {**DEFAULT_BUDGETS, **(budgets or {})}, latency_runs)
+    return run_export(ExportJob(
+        model=model, format=fmt, quantization=quantization, out_root=out_root, calib=calib,
+        data=data, split=split, force=force, allow_degraded=allow_degraded, budgets=budgets,
+        options=options or {}, probes=probes, latency_runs=latency_runs))

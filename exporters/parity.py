@@ -1,7 +1,8 @@
 """The parity gate: no export is called good until it is compared with its source.
 
-On a fixed probe set, the artifact (in its real runtime, fed by its own detector.json) and
-the source model (fed by the source's preprocessing) are compared on
+On the fixed probe set (:mod:`exporters.probes`), the artifact (in its real runtime, fed by
+its own detector.json) and the source model (fed by the source's preprocessing) are
+compared on
 
 * raw outputs: max-abs error and cosine similarity of ``boxes`` and ``scores`` (box error
   judged on the anchors that can become detections);
@@ -16,7 +17,8 @@ raw-output and detection thresholds decide.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -24,10 +26,10 @@ import numpy as np
 from exporters.formats.base import EXACT, HALF, LOW_BIT, Runner
 from exporters.probes import ProbeSet
 from exporters.source import ExportSource
+from sdk.boxes import greedy_match
 from sdk.data import Dataset
 from sdk.evaluate import coco_metrics, predict_dataset
 from sdk.postprocess import RawDetections, postprocess
-from sdk.preprocess import preprocess
 from sdk.spec import DetectorSpec
 
 MATCH_IOU = 0.5
@@ -55,11 +57,19 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
 }
 
 
+class Verdict(StrEnum):
+    """The parity gate's verdict (its value is what parity.json and the tables show)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIPPED = "skipped"  # no runtime here: validated structurally only
+
+
 @dataclass
 class ParityReport:
-    """Measurements and verdict (``pass``, ``fail`` or ``skipped``) of one artifact."""
+    """Measurements and verdict of one artifact."""
 
-    verdict: str
+    verdict: Verdict
     reasons: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     detections: dict[str, Any] = field(default_factory=dict)
@@ -71,7 +81,14 @@ class ParityReport:
     @classmethod
     def skipped(cls, reason: str) -> ParityReport:
         """A report for an artifact whose runtime is not available here."""
-        return cls("skipped", [reason])
+        return cls(Verdict.SKIPPED, [reason])
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParityReport:
+        """The report read back from parity.json (:meth:`to_dict`)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        return cls(**{**values, "verdict": Verdict(data["verdict"])})
 
     @property
     def delta_map(self) -> float | None:
@@ -84,7 +101,7 @@ class ParityReport:
 
     def summary(self) -> str:
         """One line: verdict and the reasons or the key numbers."""
-        if self.verdict != "pass":
+        if self.verdict != Verdict.PASS:
             return f"{self.verdict}: " + "; ".join(self.reasons)
         raw = ", ".join(f"{k} cos {v['cosine']:.5f} max|d| {v['max_abs']:.2g}"
                         for k, v in self.raw.items())
@@ -96,11 +113,6 @@ def budget_for(budget_class: str, max_delta_map: float | None = None) -> Budget:
     """The default budget of a class, with the ΔmAP limit optionally overridden."""
     budget = DEFAULT_BUDGETS[budget_class]
     return budget if max_delta_map is None else replace(budget, max_delta_map=max_delta_map)
-
-
-def probe_inputs(probes: ProbeSet, spec: DetectorSpec) -> np.ndarray:
-    """The probe images preprocessed as ``spec`` says, as one batch."""
-    return np.concatenate([preprocess(img, spec.input)[0] for img in probes.images])
 
 
 def _raw_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...]) -> dict[str, Any]:
@@ -122,29 +134,14 @@ def _raw_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...]) -> dict
     return stats
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    tl, br = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=1)
-    area = np.prod(np.clip(box[2:] - box[:2], 0, None))
-    areas = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
-    return inter / np.maximum(area + areas - inter, 1e-12)
-
-
-def _match(ref: RawDetections, art: RawDetections) -> tuple[list[float], list[float]]:
+def match_detections(ref: RawDetections, art: RawDetections,
+                     ) -> tuple[list[float], list[float]]:
     """Greedy same-class matching, best reference score first: (IoUs, |score deltas|)."""
-    free = np.ones(len(art.boxes), bool)
-    ious, deltas = [], []
-    for box, score, cls in zip(ref.boxes, ref.scores, ref.classes, strict=True):
-        candidates = np.nonzero(free & (art.classes == cls))[0]
-        if not len(candidates):
-            continue
-        overlaps = _iou(box, art.boxes[candidates])
-        best = int(np.argmax(overlaps))
-        if overlaps[best] >= MATCH_IOU:
-            free[candidates[best]] = False
-            ious.append(float(overlaps[best]))
-            deltas.append(abs(float(score) - float(art.scores[candidates[best]])))
-    return ious, deltas
+    matches = greedy_match(ref.boxes, ref.classes, art.boxes, art.classes, MATCH_IOU,
+                           ref_scores=ref.scores)
+    return ([m.iou for m in matches],
+            [abs(float(ref.scores[m.reference]) - float(art.scores[m.candidate]))
+             for m in matches])
 
 
 def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
@@ -152,7 +149,7 @@ def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
     ious, deltas, n_ref, n_art = [], [], 0, 0
     for rb, rs, ab, as_ in zip(*ref, *art, strict=True):
         r, a = postprocess(rb, rs, spec.nms), postprocess(ab, as_, spec.nms)
-        i, d = _match(r, a)
+        i, d = match_detections(r, a)
         ious += i
         deltas += d
         n_ref, n_art = n_ref + len(r.boxes), n_art + len(a.boxes)
@@ -203,15 +200,16 @@ def check_parity(runner: Runner, spec: DetectorSpec, source: ExportSource, probe
                  budget: Budget, eval_set: Dataset | None = None) -> ParityReport:
     """Compare ``runner`` (fed per ``spec``) with ``source`` and judge against ``budget``."""
     ref = source.memo(f"reference:{probes.description}",
-                      lambda: source.reference(probe_inputs(probes, source.spec)))
-    art = runner.run(probe_inputs(probes, spec))
+                      lambda: source.reference(probes.inputs(source.spec)))
+    art = runner.run(probes.inputs(spec))
     raw = _raw_stats(ref, art)
     shape_errors = [f"{k}: {v['error']}" for k, v in raw.items() if "error" in v]
     if shape_errors:
-        return ParityReport("fail", shape_errors, raw, budget=asdict(budget),
+        return ParityReport(Verdict.FAIL, shape_errors, raw, budget=asdict(budget),
                             probes=probes.description, runtime=runner.description)
     det = _detection_stats(ref, art, spec)
     metrics = _map_stats(runner, spec, source, eval_set) if eval_set is not None else {}
     reasons = _judge(raw, det, metrics, budget)
-    return ParityReport("fail" if reasons else "pass", reasons, raw, det, metrics,
-                        asdict(budget), probes.description, runner.description)
+    return ParityReport(verdict=Verdict.FAIL if reasons else Verdict.PASS, reasons=reasons,
+                        raw=raw, detections=det, metrics=metrics, budget=asdict(budget),
+                        probes=probes.description, runtime=runner.description)

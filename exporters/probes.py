@@ -1,36 +1,62 @@
-"""The fixed probe set every artifact is compared on.
+"""The probe images every artifact is compared on, and the source's detections on them.
 
-With ``--data`` the probes are the first images of the evaluation split (real data, the
-same for every export); without, a deterministic set of synthetic scenes rendered by
-:mod:`sdk.data.scene` (same seed -> same pixels), so parity runs with no dataset at all.
+The probes are :func:`sdk.probes.synthetic_probes`, the one set shared with ``sdk bench``
+and the browser benchmark (with ``--data`` too: the dataset gives ΔmAP, not the probes).
+The fp32 source's detections on them are written beside each export as ``reference.json``
+(:func:`sdk.exports.reference_document`), so every runtime can be checked against them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sdk.data import Dataset, load_image
+from sdk.exports import reference_document
+from sdk.pipeline import as_dicts, detect_image
+from sdk.preprocess import preprocess
+from sdk.probes import (
+    DEFAULT_PROBES,
+    DEFAULT_SEED,
+    pixels_sha256,
+    probe_description,
+    synthetic_probes,
+)
+from sdk.spec import DetectorSpec
 
-DEFAULT_COUNT = 8  # enough to see a broken export, cheap enough to run through Node/LiteRT
+if TYPE_CHECKING:  # pragma: no cover
+    from exporters.source import ExportSource
 
 
 @dataclass(frozen=True)
 class ProbeSet:
-    """Images (HxWx3 uint8 RGB) and a description recorded in the parity report."""
+    """Images (HxWx3 uint8 RGB) and their description recorded in the parity report."""
 
     images: tuple[np.ndarray, ...]
     description: str
 
+    def inputs(self, spec: DetectorSpec) -> np.ndarray:
+        """The images preprocessed as ``spec`` says, as one batch."""
+        return np.concatenate([preprocess(image, spec.input)[0] for image in self.images])
 
-def probe_set(dataset: Dataset | None = None, count: int = DEFAULT_COUNT, seed: int = 0,
-              ) -> ProbeSet:
-    """The first ``count`` images of ``dataset``, or ``count`` synthetic scenes."""
-    if dataset is not None and dataset.samples:
-        samples = dataset.samples[:count]
-        return ProbeSet(tuple(load_image(s.image_path) for s in samples),
-                        f"{dataset.root.name}/{dataset.split}[:{len(samples)}]")
-    from sdk.probes import synthetic_probes  # the same probes as the device benchmark
 
-    return ProbeSet(synthetic_probes(count, seed), f"synthetic scenes seed={seed} x{count}")
+def probe_set(count: int = DEFAULT_PROBES, seed: int = DEFAULT_SEED) -> ProbeSet:
+    """The synthetic probe scenes of :mod:`sdk.probes` (the default set: 8 scenes, seed 0)."""
+    return ProbeSet(synthetic_probes(count, seed), probe_description(count, seed))
+
+
+def reference_json(source: ExportSource, probes: ProbeSet) -> dict[str, Any]:
+    """``reference.json``: the source model's detections on ``probes`` (once per source)."""
+    return source.memo(f"reference.json:{probes.description}",
+                       lambda: _reference_document(source, probes))
+
+
+def _reference_document(source: ExportSource, probes: ProbeSet) -> dict[str, Any]:
+    spec = source.spec
+    detections = [as_dicts(detect_image(source.reference, image, spec.input, spec.nms),
+                           spec.labels) for image in probes.images]
+    described = {"description": probes.description,
+                 "sha256": [pixels_sha256(image) for image in probes.images]}
+    return reference_document(spec.labels, described, detections,
+                              source=f"{source.origin} {source.name}")

@@ -37,7 +37,9 @@ class ExportSource:
         saved_model: fp32 SavedModel whose ``serving_default`` maps ``images`` to
             ``boxes``/``scores`` (frozen: weights are constants, nothing to re-trace).
         reference: The source model's raw outputs for a preprocessed batch.
+        staging: Temporary folder deleted by :meth:`close` (None: nothing to delete).
         cache: Per-source memo (reference outputs, reference metrics) shared by exports.
+        origin: What runs :attr:`reference` (recorded in ``reference.json``).
     """
 
     name: str
@@ -46,6 +48,7 @@ class ExportSource:
     reference: RawFn
     staging: Path | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    origin: str = "fp32"
 
     def memo(self, key: str, factory: Callable[[], Any]) -> Any:
         """``factory()`` computed once per source (e.g. a calibration shared by exports)."""
@@ -99,7 +102,8 @@ def _saved_model_dir(path: Path) -> Path | None:
 
 
 def _from_saved_model(saved: Path, given: Path) -> ExportSource:
-    from sdk.runtime.backends import RuntimeLoadError, SavedModelBackend
+    from sdk.runtime.contract import RuntimeLoadError
+    from sdk.runtime.savedmodel import SavedModelBackend
 
     spec_file = next((p / SPEC_FILENAME for p in (saved, saved.parent)
                       if (p / SPEC_FILENAME).is_file()), None)
@@ -112,7 +116,8 @@ def _from_saved_model(saved: Path, given: Path) -> ExportSource:
     except (SpecError, RuntimeLoadError) as exc:
         raise ModelSourceError(str(exc)) from exc
     spec = spec.with_provenance(source=str(given))
-    return ExportSource(source_name(given), _clean(spec), saved, backend.run)
+    return ExportSource(source_name(given), _clean(spec), saved, backend.run,
+                        origin="savedmodel fp32")
 
 
 def _from_detector(model: str | Path) -> ExportSource:
@@ -136,7 +141,28 @@ def _from_detector(model: str | Path) -> ExportSource:
         outputs=OutputSpec(num_anchors=len(generate_anchors(cfg.levels, cfg.input_size))),
         provenance={"architecture": cfg.arch, "source": str(model),
                     "source_weights_sha256": weights_sha256(model_dir)})
-    return ExportSource(source_name(model), spec, saved, reference, staging)
+    return ExportSource(source_name(model), spec, saved, reference, staging,
+                        origin="keras fp32")
+
+
+def source_weights_sha256(model: str | Path | ExportSource) -> str | None:
+    """The ``source_weights_sha256`` an export of ``model`` records, without loading it.
+
+    None when ``model`` names nothing loadable or its SavedModel spec records no digest.
+    """
+    from sdk.exports import provenance
+    from sdk.models.io import ModelNotFoundError, resolve_model_dir, weights_sha256
+
+    if isinstance(model, ExportSource):
+        return model.spec.provenance.get("source_weights_sha256")
+    saved = _saved_model_dir(Path(model))
+    if saved is not None:
+        return next((provenance(p).get("source_weights_sha256") for p in (saved, saved.parent)
+                     if (p / SPEC_FILENAME).is_file()), None)
+    try:
+        return weights_sha256(resolve_model_dir(model))
+    except ModelNotFoundError:
+        return None
 
 
 def _clean(spec: DetectorSpec) -> DetectorSpec:

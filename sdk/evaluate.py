@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from sdk.data import Dataset, load_image
-from sdk.postprocess import postprocess
-from sdk.preprocess import Letterbox, preprocess, unletterbox_boxes
+from sdk.pipeline import Predict, to_pixels
+from sdk.preprocess import Letterbox, preprocess
 from sdk.spec import InputSpec, NmsSpec
 
 # Low threshold and 100 detections per image: the settings COCO mAP is defined with.
@@ -25,8 +25,9 @@ METRIC_NAMES = ("mAP", "mAP50", "mAP75", "AP_small", "AP_medium", "AP_large")
 # AP at IoU 0.5 per COCO size bucket: says which objects an mAP@.5 target is lost on.
 SIZE_AP50_NAMES = ("AP50_small", "AP50_medium", "AP50_large")
 
-# raw_fn: batch of preprocessed inputs [B, H, W, 3] -> (boxes [B, N, 4], scores [B, N, C])
-RawFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+# A model as evaluation sees it (:data:`sdk.pipeline.Predict`): a batch of preprocessed
+# inputs [B, H, W, 3] -> (boxes [B, N, 4], scores [B, N, C]).
+RawFn = Predict
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,13 @@ def _batches(dataset: Dataset, spec: InputSpec, size: int) -> Iterable[tuple[lis
 
 def predict_dataset(raw_fn: RawFn, dataset: Dataset, spec: InputSpec, nms: NmsSpec = EVAL_NMS,
                     batch_size: int = 16) -> list[ImageDetections]:
-    """Run ``raw_fn`` over every image and post-process with the reference code."""
+    """Run ``raw_fn`` over every image and post-process with the runtime's pipeline."""
     out: list[ImageDetections] = []
     for chunk, inputs, geoms in _batches(dataset, spec, batch_size):
         boxes, scores = raw_fn(inputs)
         for s, b, sc, g in zip(chunk, boxes, scores, geoms, strict=True):
-            raw = postprocess(b, sc, nms)
-            out.append(ImageDetections(s.image_id, unletterbox_boxes(raw.boxes, g), raw.scores,
-                                       raw.classes))
+            found = to_pixels(b, sc, g, nms)
+            out.append(ImageDetections(s.image_id, found.boxes, found.scores, found.classes))
     return out
 
 
@@ -70,6 +70,13 @@ def _coco_gt(dataset: Dataset) -> dict:
             anns.append({"id": len(anns) + 1, "image_id": s.image_id, "category_id": int(label) + 1,
                          "bbox": [float(box[0]), float(box[1]), w, h], "area": w * h,
                          "iscrowd": 0})
+        # COCO crowd and VOC difficult objects: detections on them count neither as hits
+        # nor as false positives (pycocotools' crowd rule).
+        for box, label in zip(s.ignore_boxes, s.ignore_labels, strict=True):
+            w, h = float(box[2] - box[0]), float(box[3] - box[1])
+            anns.append({"id": len(anns) + 1, "image_id": s.image_id, "category_id": int(label) + 1,
+                         "bbox": [float(box[0]), float(box[1]), w, h], "area": w * h,
+                         "iscrowd": 1})
     cats = [{"id": i + 1, "name": n} for i, n in enumerate(dataset.classes)]
     return {"images": images, "annotations": anns, "categories": cats}
 

@@ -1,5 +1,8 @@
 """App factory of the web demo: the page, the browser runtime, the models and the collector.
 
+The app serves the TF.js exports ``sdk export`` wrote and never builds any: it imports
+neither TensorFlow nor the exporters (a test checks), so it starts in a second.
+
 ``gunicorn 'web_demo.app:create_app()'`` or ``sdk serve``. The device benchmark collector
 (:mod:`device_bench`) is mounted in the same app, so the page's "Run benchmark" button
 posts to ``/api/v1/reports`` on the same origin and ``/bench`` shows the leaderboard.
@@ -14,10 +17,8 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 import device_bench
-from web_demo import assets, compress, headers, models_api, pages
+from web_demo import assets, compress, headers, models_api, pages, probes
 from web_demo import config as settings
-from web_demo.builder import Builder
-from web_demo.variants import expected
 
 # Paths whose errors are read by scripts, not people: answer them in JSON.
 _JSON_PREFIXES = ("/api/", "/models/", "/static/")
@@ -33,7 +34,7 @@ def _error(exc: HTTPException) -> Any:
 def _load_config(app: Flask, overrides: Mapping[str, Any] | None, from_env: bool) -> None:
     if from_env:
         app.config.from_pyfile("config.py", silent=True)
-        # JSON values, e.g. WEB_DEMO_AUTO_BUILD=false, WEB_DEMO_EXPORTS_DIR='"/srv/exports"'
+        # JSON values, e.g. WEB_DEMO_EXPORTS_DIR='"/srv/exports"'
         app.config.from_prefixed_env("WEB_DEMO")
         app.config.from_prefixed_env("DEVICE_BENCH")
     app.config.from_mapping(overrides or {})
@@ -54,14 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, from_env: bool | None
     _load_config(app, config, config is None if from_env is None else from_env)
     headers.init_app(app, inline_scripts=[pages.import_map_json()])
     compress.init_app(app)
-    for blueprint in (pages.bp, assets.bp, models_api.bp):
+    for blueprint in (pages.bp, assets.bp, models_api.bp, probes.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _error)
     device_bench.register(app)
-
-    wanted = expected(app.config["MODELS"], app.config["QUANTIZATIONS"])
-    builder = Builder(app.config["EXPORTS_DIR"], wanted, app.config["EXPORT_FUNCTION"])
-    app.extensions[models_api.BUILDER_KEY] = builder
-    if app.config["AUTO_BUILD"]:
-        builder.start()
     return app

@@ -1,6 +1,7 @@
 """Static files: the page's own assets, the browser runtime and the pinned npm packages.
 
-* ``/static/<file>``: ``web_demo/static`` (page scripts, CSS, sample images).
+* ``/static/<file>``: ``web_demo/static`` (page scripts, CSS, the sample images shown
+  without a camera).
 * ``/static/sdk/<file>``: the browser runtime, ``sdk/js``.
 * ``/static/vendor/<package>/<file>``: the ``dist/`` folder of a pinned ``@tensorflow``
   package from ``node_modules`` (installed by ``npm install``; never a CDN).
@@ -16,6 +17,9 @@ from flask import Blueprint, Response, abort, current_app, jsonify
 from web_demo.files import send_inside
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Pictures to detect on without a camera (python -m web_demo.make_samples); the benchmark's
+# probe images are another set (web_demo.probes).
+SAMPLES_DIR = STATIC_DIR / "samples"
 # Only these packages' dist/ folders are reachable, not the whole node_modules tree.
 VENDOR_PACKAGES = (
     "tfjs", "tfjs-core", "tfjs-converter", "tfjs-backend-cpu", "tfjs-backend-webgl",
@@ -24,6 +28,11 @@ VENDOR_PACKAGES = (
 VENDOR_SCOPE = "@tensorflow"
 
 bp = Blueprint("assets", __name__)
+
+
+def sample_paths() -> list[Path]:
+    """The bundled sample images, in a fixed order."""
+    return sorted(SAMPLES_DIR.glob("*.jpg"))
 
 
 def vendor_dir(package: str) -> Path:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -60,6 +62,24 @@ def print_banner(scheme: str, port: int, lan_hosts: list[str]) -> None:
                    "(Chrome) or Show Details -> visit this website (Safari).")
 
 
+def print_exports(config: Mapping[str, Any]) -> None:
+    """Say which configured variants are exported, and what to run for the missing ones."""
+    from web_demo.variants import discover, expected
+
+    folder = config["EXPORTS_DIR"]
+    found = {v.name for v in discover(folder)}
+    missing: dict[str, list[str]] = {}
+    for variant in expected(config["MODELS"], config["QUANTIZATIONS"]):
+        if variant.name not in found:
+            missing.setdefault(variant.model, []).append(variant.quantization)
+    click.echo(f"\n  Exports: {folder} ({len(found)} TF.js variant(s))")
+    if missing:
+        click.echo("  Missing ones are not built here: run 'make demo', or")
+    for model, quantizations in missing.items():
+        click.echo(f"    sdk export --format tfjs --model {model} --quantize "
+                   f"{','.join(quantizations)} --out {folder}")
+
+
 def _ssl_context(app_instance: Path, use_https: bool, cert: str | None, key: str | None,
                  hosts: list[str]) -> tuple[str, str] | None:
     if (cert is None) != (key is None):
@@ -86,22 +106,22 @@ def _ssl_context(app_instance: Path, use_https: bool, cert: str | None, key: str
 @click.option("--key", type=click.Path(exists=True, dir_okay=False),
               help="PEM private key of --cert.")
 @click.option("--exports", type=click.Path(file_okay=False),
-              help="Folder of TF.js exports  [default: exports]")
-@click.option("--no-build", is_flag=True, help="Do not build missing exports in the background.")
+              help="Folder of the TF.js exports 'sdk export --format tfjs' wrote (read only)  "
+                   "[default: exports]")
 def serve(host: str, port: int, use_https: bool, cert: str | None, key: str | None,
-          exports: str | None, no_build: bool) -> None:
-    """Serve the web demo: live detection in the browser, on a phone, with benchmarks."""
+          exports: str | None) -> None:
+    """Serve the web demo: live detection in the browser, on a phone, with benchmarks.
+
+    It serves the TF.js exports made by 'sdk export --format tfjs' ('make demo' makes the
+    bundled models' ones first) and builds none itself.
+    """
     from werkzeug.serving import run_simple
 
     from web_demo.app import create_app
 
-    overrides: dict[str, object] = {}
-    if exports:
-        overrides["EXPORTS_DIR"] = exports
-    if no_build:
-        overrides["AUTO_BUILD"] = False
-    app = create_app(overrides, from_env=True)
+    app = create_app({"EXPORTS_DIR": exports} if exports else {}, from_env=True)
     hosts = reachable_hosts(host)
     ssl = _ssl_context(Path(app.instance_path), use_https, cert, key, hosts)
+    print_exports(app.config)
     print_banner("https" if ssl else "http", port, hosts)
     run_simple(host, port, app, threaded=True, ssl_context=ssl, use_reloader=False)

@@ -17,16 +17,12 @@ import sdk
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
-    # Where TF.js exports live, one folder per variant: <model>-tfjs-<quantization>/.
+    # Where 'sdk export --format tfjs' wrote the exports, one folder per variant:
+    # <model>-tfjs-<quantization>/. The server only reads it.
     "EXPORTS_DIR": "exports",
-    # The variants offered in the selectors (and built when missing).
+    # The variants offered in the selectors ('make demo' exports these).
     "MODELS": ("fast", "accurate"),
     "QUANTIZATIONS": ("fp32", "fp16", "uint8"),
-    # Build missing exports from the bundled weights in a background thread at start-up.
-    "AUTO_BUILD": True,
-    # "module:function" (or a callable) called like exporters.export.export(model, "tfjs",
-    # quantization, out_root=EXPORTS_DIR, allow_degraded=True).
-    "EXPORT_FUNCTION": "exporters.export:export",
     # Pinned npm packages (never a CDN) and the browser runtime.
     "NODE_MODULES": str(PROJECT_DIR / "node_modules"),
     "SDK_JS_DIR": str(Path(sdk.__file__).resolve().parent / "js"),

@@ -3,7 +3,7 @@
 Every file route of the demo (static assets, the browser runtime, the npm packages and the
 model exports) goes through :func:`send_inside`, so the traversal rules live in one place:
 ``..`` and absolute paths are refused by ``safe_join``, symlinks must resolve inside the
-folder, and hidden files (``.web_demo/``, editor backups) are never served.
+folder, and hidden files (exports still being written, editor backups) are never served.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Render the bundled sample images (also the benchmark's probe images).
+"""Render the bundled sample images, shown when there is no camera.
 
 ``python -m web_demo.make_samples`` rewrites ``web_demo/static/samples/*.jpg`` from the
-synthetic dataset generator, deterministically. Re-run it only when the generator changes;
-the fp32 reference detections are recomputed automatically when the images change.
+synthetic dataset generator, deterministically. Re-run it only when the generator changes.
+The benchmark does not use them: its probe images are :func:`sdk.probes.synthetic_probes`
+(see :mod:`web_demo.probes`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sdk.data.scene import SceneObject, render_scene
-from web_demo.reference import SAMPLES_DIR
+from web_demo.assets import SAMPLES_DIR
 
 SEED = 2024
 COUNT = 4

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, render_template, url_for
 
-from web_demo.assets import sdk_url, vendor_url
-from web_demo.reference import probe_paths
+from web_demo.assets import sample_paths, sdk_url, vendor_url
+from web_demo.probes import probe_urls
 
 bp = Blueprint("pages", __name__)
 
@@ -54,9 +54,9 @@ def testcard_shapes() -> list[dict[str, Any]]:
 def index() -> str:
     """The live demo."""
     samples = [{"name": p.name, "url": url_for("assets.static", filename=f"samples/{p.name}")}
-               for p in probe_paths()]
+               for p in sample_paths()]
     return render_template("index.html", import_map=import_map_json(),
-                           page={"samples": samples})
+                           page={"samples": samples, "probes": probe_urls()})
 
 
 @bp.get("/testcard")

@@ -1,25 +1,25 @@
 """The TF.js model variants the demo offers: names, folders, readiness and identity.
 
-A variant is one export folder ``<EXPORTS_DIR>/<model>-tfjs-<quantization>/`` holding
-``model.json``, its weight shards and ``detector.json``. Besides the configured
-models x quantizations, any other complete ``*-tfjs-*`` folder (a custom export) is offered.
+A variant is one export folder ``<EXPORTS_DIR>/<model>-tfjs-<quantization>/`` written by
+``sdk export --format tfjs`` (``make demo`` runs it): ``model.json``, its weight shards,
+``detector.json`` and ``reference.json``. The server only reads these folders. Besides the
+configured models x quantizations, any other complete TF.js export (a custom one) is offered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sdk.exports import export_dirname, is_complete, list_exports, parse_export_dirname, provenance
+from sdk.spec import SPEC_FILENAME
+
 FORMAT = "tfjs"
 MODEL_FILE = "model.json"
-SPEC_FILE = "detector.json"
-# Same character set as the collector's identifiers: safe in URLs, paths and reports.
-_NAME = re.compile(r"^(?P<model>[a-z0-9][a-z0-9_.+-]*)-tfjs-(?P<quant>[a-z0-9][a-z0-9_.+]*)$")
 
 
 @dataclass(frozen=True)
@@ -31,31 +31,24 @@ class Variant:
 
     @property
     def name(self) -> str:
-        return f"{self.model}-{FORMAT}-{self.quantization}"
+        return export_dirname(self.model, FORMAT, self.quantization)
 
     def folder(self, exports_dir: str | Path) -> Path:
         return Path(exports_dir) / self.name
 
 
 def parse_name(name: str) -> Variant | None:
-    """Return the variant called ``name``, or None when it is not a variant name."""
-    match = _NAME.match(name)
-    return Variant(match["model"], match["quant"]) if match else None
+    """Return the TF.js variant called ``name``, or None when it is not one."""
+    parsed = parse_export_dirname(name, formats=(FORMAT,))
+    return Variant(parsed.model, parsed.quantization) if parsed else None
 
 
-def is_complete(folder: Path) -> bool:
-    """True when ``folder`` holds a TF.js graph model and its ``detector.json``."""
-    return (folder / MODEL_FILE).is_file() and (folder / SPEC_FILE).is_file()
-
-
-def source_weights(folder: Path) -> str | None:
-    """sha256 of the trained weights an export folder was made from (its provenance)."""
-    try:
-        spec = json.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def ready_folder(exports_dir: str | Path, name: str) -> Path | None:
+    """The complete export folder of variant ``name``, or None (unknown or not exported)."""
+    variant = parse_name(name)
+    if variant is None or not is_complete(folder := variant.folder(exports_dir)):
         return None
-    provenance = spec.get("provenance") if isinstance(spec, dict) else None
-    return provenance.get("source_weights_sha256") if isinstance(provenance, dict) else None
+    return folder
 
 
 def expected(models: tuple[str, ...], quantizations: tuple[str, ...]) -> list[Variant]:
@@ -64,17 +57,14 @@ def expected(models: tuple[str, ...], quantizations: tuple[str, ...]) -> list[Va
 
 
 def discover(exports_dir: str | Path) -> list[Variant]:
-    """Complete variant folders found in ``exports_dir`` (sorted by name)."""
-    root = Path(exports_dir)
-    if not root.is_dir():
-        return []
-    found = (parse_name(p.name) for p in root.iterdir() if p.is_dir())
-    return sorted((v for v in found if v and is_complete(v.folder(root))), key=lambda v: v.name)
+    """Complete TF.js export folders found in ``exports_dir`` (sorted by name)."""
+    return [Variant(parsed.model, parsed.quantization)
+            for parsed, _ in list_exports(Path(exports_dir), formats=(FORMAT,))]
 
 
 def offered(exports_dir: str | Path, models: tuple[str, ...],
             quantizations: tuple[str, ...]) -> list[Variant]:
-    """Configured variants first (ready or not), then extra complete exports."""
+    """Configured variants first (exported or not), then extra complete exports."""
     wanted = expected(models, quantizations)
     return wanted + [v for v in discover(exports_dir) if v not in wanted]
 
@@ -85,17 +75,16 @@ def _weight_files(folder: Path) -> list[Path]:
     return [folder / p for group in manifest.get("weightsManifest", []) for p in group["paths"]]
 
 
-# folder -> (size and mtime of each file, digest): a rebuilt export gets a new identity.
+# path -> (size and mtime of each file, digest): a re-exported folder gets a new identity.
 _hash_cache: dict[str, tuple[tuple[tuple[int, int], ...], str]] = {}
 _hash_lock = threading.Lock()
 
 
-def artifact_sha256(folder: Path) -> str:
-    """sha256 identifying the exact artifact: model.json, then every shard in manifest order."""
-    files = [folder / MODEL_FILE, *_weight_files(folder)]
+def _cached_sha256(key: str, files: list[Path]) -> str:
+    """sha256 over ``files`` in order, recomputed only when a size or mtime changed."""
     stats = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in files)
     with _hash_lock:
-        cached = _hash_cache.get(str(folder))
+        cached = _hash_cache.get(key)
     if cached and cached[0] == stats:
         return cached[1]
     digest = hashlib.sha256()
@@ -104,13 +93,41 @@ def artifact_sha256(folder: Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     with _hash_lock:
-        _hash_cache[str(folder)] = (stats, digest.hexdigest())
+        _hash_cache[key] = (stats, digest.hexdigest())
     return digest.hexdigest()
+
+
+def artifact_sha256(folder: Path) -> str:
+    """sha256 identifying the exact artifact: model.json, then every shard in manifest order."""
+    return _cached_sha256(f"artifact:{folder}", [folder / MODEL_FILE, *_weight_files(folder)])
+
+
+def current_weights(model: str) -> str | None:
+    """sha256 of the trained weights ``model`` names now (None: not a trained detector).
+
+    The same digest as ``source_weights_sha256`` in an export's provenance (the weights
+    file's bytes), cached by size and mtime so the listing does not rehash megabytes.
+    """
+    from sdk.models.io import WEIGHTS_FILE, ModelNotFoundError, resolve_model_dir
+
+    try:
+        weights = resolve_model_dir(model) / WEIGHTS_FILE
+        return _cached_sha256(f"weights:{weights}", [weights])
+    except (ModelNotFoundError, OSError):
+        return None
+
+
+def is_stale(folder: Path, model: str) -> bool:
+    """True when ``folder`` was exported from other weights than ``model`` names now
+    (e.g. the bundled weights were retrained since the last ``make demo``)."""
+    recorded = provenance(folder).get("source_weights_sha256")
+    # Nothing recorded (a custom export) or no weights here: nothing to compare.
+    return recorded is not None and current_weights(model) not in (None, recorded)
 
 
 def describe(folder: Path) -> dict[str, Any]:
     """Identity and input facts of a complete variant folder, for the model listing."""
-    spec = json.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
+    spec = json.loads((folder / SPEC_FILENAME).read_text(encoding="utf-8"))
     return {
         "sha256": artifact_sha256(folder),
         "input_size": spec.get("input", {}).get("size"),

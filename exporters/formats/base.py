@@ -1,14 +1,17 @@
-"""What every export format provides: argument checks, conversion, metadata, a real runner.
+"""What every export format provides: options, checks, conversion, metadata, a real runner.
 
-A format is one subclass of :class:`ExportFormat` in its own module plus one line in
-:data:`exporters.registry.FORMATS`. The orchestrator (:mod:`exporters.export`) knows nothing
-format-specific: it calls these methods in order and runs the parity gate on the runner.
+A format is one subclass of :class:`ExportFormat` in its own package (or module) under
+``exporters/formats/`` plus one line in :data:`exporters.registry.FORMATS`. The orchestrator
+(:mod:`exporters.export`) and the CLI know nothing format-specific: the CLI makes one flag
+per declared :class:`FormatOption`, the orchestrator calls these methods in order and runs
+the parity gate on the runner.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -30,6 +33,45 @@ if TYPE_CHECKING:  # pragma: no cover
 EXACT, HALF, LOW_BIT = "exact", "fp16", "int8"
 
 
+@dataclass(frozen=True)
+class FormatOption:
+    """One option a format takes; the CLI turns it into the flag ``--<name with dashes>``.
+
+    Attributes:
+        name: Keyword of the format's constructor (a Python identifier).
+        type: ``bool`` (a flag), ``int``, ``float`` or ``str``.
+        default: Value when not given.
+        help: One line for ``sdk export --help``.
+        quantizations: The quantizations it applies to (empty: all of the format's).
+        requires: Why it needs them, said when it is given for another quantization.
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    quantizations: tuple[str, ...] = ()
+    requires: str = ""
+
+    @property
+    def flag(self) -> str:
+        """The command-line spelling, e.g. ``--int8-io``."""
+        return "--" + self.name.replace("_", "-")
+
+    def applies(self, quantization: str) -> bool:
+        """Whether the option means something for ``quantization``."""
+        return not self.quantizations or quantization in self.quantizations
+
+    def value(self, fmt: str, given: Any) -> Any:
+        """``given`` checked against :attr:`type` (the default when None)."""
+        if given is None:
+            return self.default
+        if not isinstance(given, self.type):
+            raise ExportError(f"{fmt} option {self.name} takes a {self.type.__name__}, "
+                              f"got {given!r}")
+        return given
+
+
 class Runner(Protocol):
     """An artifact loaded in the runtime a device would use."""
 
@@ -45,7 +87,7 @@ class Runner(Protocol):
 
 
 class BackendRunner:
-    """Adapt an :mod:`sdk.runtime.backends` backend (batch 1) to :class:`Runner`."""
+    """Adapt an :mod:`sdk.runtime` engine (batch 1) to :class:`Runner`."""
 
     def __init__(self, backend: Any, description: str):
         self.backend = backend
@@ -89,11 +131,11 @@ def path_size(path: Path) -> int:
 
 
 class ExportFormat:
-    """One export target: its quantizations, limits, conversion, metadata and runtime.
+    """One export target: its quantizations, options, conversion, metadata and runtime.
 
     Subclasses set the class attributes and implement :meth:`convert`,
-    :meth:`embed_metadata` and :meth:`runner`. Limits are class attributes whose comment
-    says why the limit exists.
+    :meth:`embed_metadata`, :meth:`read_metadata` and :meth:`runner`. Limits are class
+    attributes whose comment says why the limit exists.
 
     Attributes:
         name: Registry key and the ``--format`` value.
@@ -103,10 +145,13 @@ class ExportFormat:
         calibrated: Quantizations that need calibration images.
         fallbacks: Quantization -> variant retried when the first conversion misses its
             parity budget (e.g. full int8 -> int8 with the box/score head kept in float).
-        options: Format options (``name -> help``) accepted by the constructor.
+        options: The options the constructor accepts (one CLI flag each).
         usage: README section on loading the artifact outside Python (``{url}``,
             ``{input}`` and ``{pad}`` are filled in).
         python_runtime: Whether ``sdk.load`` runs the artifact.
+        converter_packages: Distributions whose versions go into the provenance.
+        filename: The artifact's main file or folder in the export folder ("": the export
+            folder itself).
     """
 
     name: ClassVar[str] = ""
@@ -115,10 +160,11 @@ class ExportFormat:
     budget_class: ClassVar[dict[str, str]] = {}
     calibrated: ClassVar[frozenset[str]] = frozenset()
     fallbacks: ClassVar[dict[str, str]] = {}
-    options: ClassVar[dict[str, str]] = {}
-    usage: ClassVar[str] = ""  # README section: how to load it outside Python
-    python_runtime: ClassVar[bool] = True  # sdk.load can run it
-    converter_packages: ClassVar[tuple[str, ...]] = ("tensorflow",)  # recorded in provenance
+    options: ClassVar[tuple[FormatOption, ...]] = ()
+    usage: ClassVar[str] = ""
+    python_runtime: ClassVar[bool] = True
+    converter_packages: ClassVar[tuple[str, ...]] = ("tensorflow",)
+    filename: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -126,27 +172,42 @@ class ExportFormat:
             cls.default_quantization = cls.quantizations[0]
 
     def __init__(self, **options: Any):
-        unknown = sorted(k for k, v in options.items() if k not in self.options and v)
+        declared = {o.name: o for o in self.options}
+        unknown = sorted(k for k, v in options.items()
+                         if k not in declared and v is not None and v is not False)
         if unknown:
-            valid = ", ".join(self.options) or "none"
+            valid = ", ".join(declared) or "none"
             raise ExportError(f"{self.name} does not take option(s) {', '.join(unknown)} "
                               f"(options of {self.name}: {valid})")
-        self.opts = {k: options.get(k) for k in self.options}
+        self.opts = {k: o.value(self.name, options.get(k)) for k, o in declared.items()}
 
     # -- checks --------------------------------------------------------------------------
     def check_args(self, quantization: str, calib: object | None) -> None:
-        """Refuse an unsupported quantization or missing calibration before any work."""
+        """Refuse an unsupported quantization, missing calibration or a misplaced option."""
         if quantization not in self.quantizations:
             raise UnsupportedQuantizationError(self.name, quantization, self.quantizations)
         if quantization in self.calibrated and calib is None:
-            raise CalibrationError(
-                f"{self.name} {quantization} needs calibration images: pass --calib FOLDER "
-                f"(images or a dataset) or --data DATASET (its train split is used)")
+            raise self.calibration_missing(quantization)
+        for option in self.options:
+            if self.opts[option.name] != option.default and not option.applies(quantization):
+                needs = option.requires or " or ".join(option.quantizations)
+                raise UnsupportedQuantizationError(self.name, quantization,
+                                                   option.quantizations,
+                                                   f"{option.flag} needs {needs}")
+
+    def calibration_missing(self, quantization: str) -> CalibrationError:
+        """The error of a calibrated quantization asked for without calibration images."""
+        return CalibrationError(
+            f"{self.name} {quantization} needs calibration images: pass --calib FOLDER "
+            f"(images or a dataset) or --data DATASET (its train split is used)")
 
     @classmethod
-    def applicable_options(cls, quantization: str, options: dict[str, Any]) -> dict[str, Any]:
+    def applicable_options(cls, quantization: str, options: Mapping[str, Any],
+                           ) -> dict[str, Any]:
         """The subset of ``options`` that applies to ``quantization`` (used by the matrix)."""
-        return {k: v for k, v in options.items() if k in cls.options}
+        declared = {o.name: o for o in cls.options}
+        return {k: v for k, v in options.items()
+                if k in declared and declared[k].applies(quantization)}
 
     def variants(self, quantization: str) -> tuple[str, ...]:
         """The conversions to try in order: the requested one, then its fallback if any."""
@@ -182,6 +243,10 @@ class ExportFormat:
         if embedded.to_dict() != spec.to_dict():
             raise ExportError(f"{artifact}: embedded detector.json differs from the one written")
         return {"embedded_spec": "matches"}
+
+    def artifact_in(self, folder: Path) -> Path:
+        """Where the artifact is inside a finished export folder."""
+        return folder / self.filename if self.filename else folder
 
     def artifact_size(self, artifact: Path) -> int:
         """Bytes a device downloads for this artifact."""

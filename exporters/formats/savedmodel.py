@@ -42,7 +42,7 @@ class SavedModelFormat(ExportFormat):
     def runner(self, artifact: Path, spec: DetectorSpec) -> BackendRunner:
         import tensorflow as tf
 
-        from sdk.runtime.backends import SavedModelBackend
+        from sdk.runtime.savedmodel import SavedModelBackend
 
         return BackendRunner(SavedModelBackend(artifact, spec),
                              f"tensorflow {tf.__version__} (SavedModel)")

@@ -1,4 +1,4 @@
-"""Pieces of ``sdk bench``: find the export, pick the reference, print and submit."""
+"""Pieces of ``sdk bench``: find the export and its reference detections, print, submit."""
 
 from __future__ import annotations
 
@@ -6,26 +6,40 @@ import hashlib
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
-from sdk.probes import synthetic_probes
+from sdk.exports import REFERENCE_FILE, export_dirname, reference_detections
+from sdk.probes import pixels_sha256, synthetic_probes
 
 
 def model_sha256(folder: Path) -> str:
-    """sha256 of the export's model file: the identity the collector checks reports against."""
-    candidates = sorted(folder.glob("*.tflite")) or sorted(folder.glob("model.json")) or \
-        sorted(folder.glob("saved_model.pb"))
-    if not candidates:
-        raise click.ClickException(f"{folder}: no model file (.tflite, model.json, saved_model.pb)")
-    return hashlib.sha256(candidates[0].read_bytes()).hexdigest()
+    """sha256 of the export's model file: the identity the collector checks reports against.
+
+    The model is the one ``sdk.load`` would run; a folder model (SavedModel) is identified by
+    its engine's marker file (``saved_model.pb``).
+    """
+    from sdk.runtime.locate import locate
+    from sdk.runtime.registry import engine_for_path
+
+    model, _ = locate(folder)
+    engine = engine_for_path(model)
+    path = engine.model_file(model) if engine is not None else model
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def resolve_export(model: str, fmt: str, quant: str, exports: Path) -> tuple[Path, dict]:
-    """Export folder + the report's ``model`` section; clear error when it is not exported."""
-    folder = Path(model) if Path(model).is_dir() else exports / f"{model}-{fmt}-{quant}"
+    """Export folder + the report's ``model`` section; clear error when it is not exported.
+
+    Raises:
+        click.ClickException: no such export folder.
+        RuntimeLoadError, SpecError: the folder holds no runnable model or no valid spec.
+    """
+    folder = Path(model) if Path(model).is_dir() else exports / export_dirname(model, fmt, quant)
     if not folder.is_dir():
         raise click.ClickException(
             f"{folder} not found: export it first with "
@@ -40,25 +54,51 @@ def resolve_export(model: str, fmt: str, quant: str, exports: Path) -> tuple[Pat
     return folder, info
 
 
-def _reference(folder: Path, info: dict, threads: int | None, exports: Path, probes) -> Any:
-    """fp32 TFLite detections of the same model on the probes, when that export exists."""
-    from sdk.bench.runner import detections_on
+def export_reference(folder: Path, probes: Sequence[np.ndarray],
+                     ) -> tuple[list[list[dict[str, Any]]] | None, str]:
+    """The export's own fp32 reference detections on ``probes`` (its ``reference.json``).
 
-    ref = exports / f"{info['name']}-tflite-fp32"
-    if info["quantization"] == "fp32" or not ref.is_dir():
-        return None
-    import sdk
+    Returns ``(detections, "")``, or ``(None, why)`` when the folder has no usable
+    reference (a hand-made export, or one computed on other probe images): the benchmark
+    then compares the model with itself.
 
-    return detections_on(sdk.load(ref, num_threads=threads), probes)
+    Raises:
+        click.ClickException: a ``reference.json`` whose detections are malformed.
+    """
+    data = reference_detections(folder)
+    if data is None:
+        return None, f"no usable {REFERENCE_FILE} in the export"
+    probes_info = data.get("probes")
+    stored = probes_info.get("sha256") if isinstance(probes_info, dict) else None
+    if stored != [pixels_sha256(p) for p in probes]:
+        return None, f"{REFERENCE_FILE} was computed on other probe images"
+    return _checked_detections(folder / REFERENCE_FILE, data.get("detections"), len(probes)), ""
 
 
-def run_cli_benchmark(folder: Path, info: dict, threads: int | None, exports: Path) -> dict:
-    """Run the protocol on ``folder`` with the fixed synthetic probes."""
+def _checked_detections(path: Path, detections: Any, images: int) -> list[list[dict[str, Any]]]:
+    if not (isinstance(detections, list) and len(detections) == images
+            and all(isinstance(found, list) for found in detections)):
+        raise click.ClickException(f"{path}: 'detections' must hold one list per probe image "
+                                   f"({images})")
+    for i, found in enumerate(detections):
+        for j, det in enumerate(found):
+            box = det.get("box") if isinstance(det, dict) else None
+            if not (isinstance(box, list) and len(box) == 4
+                    and all(isinstance(v, int | float) for v in box)
+                    and isinstance(det.get("label"), str)
+                    and isinstance(det.get("score"), int | float)):
+                raise click.ClickException(f"{path}: detections[{i}][{j}] is not "
+                                           f"{{'box': [x1, y1, x2, y2], 'label', 'score'}}")
+    return detections
+
+
+def run_cli_benchmark(folder: Path, info: dict, threads: int | None) -> dict:
+    """Run the protocol on ``folder`` with the fixed probes and the export's reference."""
     from sdk.bench.runner import run_benchmark
 
     probes = synthetic_probes()
-    reference = _reference(folder, info, threads, exports, probes)
-    return run_benchmark(folder, probes, reference, info, threads)
+    reference, why_not = export_reference(folder, probes)
+    return run_benchmark(folder, probes, reference, info, threads, why_no_reference=why_not)
 
 
 def print_report(report: dict) -> None:

@@ -1,6 +1,6 @@
 """The device benchmark protocol, version 1: the one definition the CLI and the browser follow.
 
-A run has four timed phases, reported separately (DESIGN.md section 6):
+A run has four timed phases, reported separately (docs/DESIGN.md section 6):
 
 1. ``load_ms``: fetching/compiling the model until it can be invoked.
 2. ``first_inference_ms``: the first call (shader compile, delegate preparation). It is never
@@ -21,8 +21,9 @@ The accuracy fingerprint compares detections on the probe images with the fp32 r
 a reference box is recalled when a measured box of the same label overlaps it with IoU >= 0.5;
 the run passes when the recalled fraction reaches :data:`ACCURACY_MIN_RECALL`.
 
-Everything here is pure stdlib so ``sdk`` stays light; :func:`protocol_dict` is what
-``GET /api/v1/protocol`` serves to the browser.
+Importing this module needs only the stdlib (the collector imports it; the fingerprint's
+matcher, :func:`sdk.boxes.greedy_match`, loads numpy when called); :func:`protocol_dict` is
+what ``GET /api/v1/protocol`` serves to the browser.
 """
 
 from __future__ import annotations
@@ -136,33 +137,19 @@ class FingerprintResult:
     passed: bool
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Return the intersection over union of two ``[x1, y1, x2, y2]`` boxes."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _match_image(
     reference: Sequence[Mapping[str, Any]], measured: Sequence[Mapping[str, Any]], iou_min: float
 ) -> list[float]:
     """Greedily match reference boxes (highest score first); return matched score deltas."""
-    free = list(measured)
-    deltas: list[float] = []
-    for ref in sorted(reference, key=lambda d: -float(d.get("score", 0.0))):
-        best, best_iou = None, iou_min
-        for cand in free:
-            overlap = iou(ref["box"], cand["box"])
-            if cand["label"] == ref["label"] and overlap >= best_iou:
-                best, best_iou = cand, overlap
-        if best is not None:
-            free.remove(best)
-            deltas.append(abs(float(ref.get("score", 0.0)) - float(best.get("score", 0.0))))
-    return deltas
+    from sdk.boxes import greedy_match  # numpy: kept out of this module's import (see above)
+
+    def score(det: Mapping[str, Any]) -> float:
+        return float(det.get("score", 0.0))
+
+    matches = greedy_match([d["box"] for d in reference], [d["label"] for d in reference],
+                           [d["box"] for d in measured], [d["label"] for d in measured],
+                           iou_min, ref_scores=[score(d) for d in reference])
+    return [abs(score(reference[m.reference]) - score(measured[m.candidate])) for m in matches]
 
 
 def compare_detections(

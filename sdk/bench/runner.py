@@ -31,6 +31,7 @@ from sdk.bench.protocol import (
     fps_from_p50,
     summarize,
 )
+from sdk.pipeline import as_dicts
 
 
 def _loop(detector: Any, probes: Sequence[np.ndarray], bounds: LoopBounds) -> list[Any]:
@@ -42,14 +43,9 @@ def _loop(detector: Any, probes: Sequence[np.ndarray], bounds: LoopBounds) -> li
     return timings
 
 
-def _as_dicts(found: Any, labels: Sequence[str]) -> list[dict[str, Any]]:
-    return [{"box": [float(v) for v in b], "label": labels[int(c)], "score": float(s)}
-            for b, s, c in zip(found.boxes, found.scores, found.classes, strict=True)]
-
-
 def detections_on(detector: Any, probes: Sequence[np.ndarray]) -> list[list[dict[str, Any]]]:
     """Per-probe detections as ``{"box", "label", "score"}`` dicts (fingerprint format)."""
-    return [_as_dicts(detector.detect_arrays(p), detector.labels) for p in probes]
+    return [as_dicts(detector.detect_arrays(p), detector.labels) for p in probes]
 
 
 def _timing(load_ms: float, first_ms: float, warm: list, warm_s: float, runs: list,
@@ -66,22 +62,16 @@ def _timing(load_ms: float, first_ms: float, warm: list, warm_s: float, runs: li
 
 
 def environment(detector: Any, threads: int | None) -> dict[str, Any]:
-    """What ran the benchmark: runtime library and version, threads, machine."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    library = getattr(detector.backend, "library", detector.backend.name)
-    try:
-        lib_version = version(library.replace("_", "-"))
-    except PackageNotFoundError:
-        lib_version = "unknown"
+    """What ran the benchmark: runtime, accelerator and library version as the engine
+    declares them (:mod:`sdk.runtime.registry`), threads, machine."""
+    backend = detector.backend
     return {
         "device": {"name": platform.node() or "unknown", "user_agent": f"python/"
                    f"{platform.python_version()}", "platform": f"{platform.system()} "
                    f"{platform.machine()}", "cores": os.cpu_count() or 1,
                    "memory_gb": _memory_gb()},
-        "runtime": {"name": "litert" if "tflite" in detector.backend.name else "tensorflow",
-                    "version": lib_version, "backend": "xnnpack" if "tflite" in
-                    detector.backend.name else "cpu", "threads": threads or os.cpu_count() or 1,
+        "runtime": {"name": backend.runtime, "version": backend.library_version(),
+                    "backend": backend.accelerator, "threads": threads or os.cpu_count() or 1,
                     "simd": True, "secure_context": True, "cross_origin_isolated": False,
                     "gpu_renderer": None},
     }
@@ -98,11 +88,13 @@ def run_benchmark(model_path: Path, probes: Sequence[np.ndarray],
                   reference: Sequence[Sequence[dict[str, Any]]] | None,
                   model_info: dict[str, Any], threads: int | None = None,
                   warmup: LoopBounds | None = None,
-                  measure: LoopBounds | None = None) -> dict[str, Any]:
+                  measure: LoopBounds | None = None,
+                  why_no_reference: str = "no fp32 reference") -> dict[str, Any]:
     """Load ``model_path``, run the protocol on ``probes`` and return a schema-v1 report.
 
     ``reference`` holds the fp32 reference detections of the probes; without it the
-    fingerprint compares the model with itself (and says so in ``notes``).
+    fingerprint compares the model with itself and ``notes`` says so, and why
+    (``why_no_reference``).
     """
     import sdk
 
@@ -129,5 +121,6 @@ def run_benchmark(model_path: Path, probes: Sequence[np.ndarray],
                      "passed": fingerprint.passed,
                      "max_score_delta": fingerprint.max_score_delta},
         "page": {"hidden_during_run": False},
-        **({} if reference is not None else {"notes": "no fp32 reference: self-fingerprint"}),
+        **({} if reference is not None else
+           {"notes": f"{why_no_reference}: self-fingerprint"}),
     }

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import click
 
+from sdk.runtime.registry import runnable_formats
+
 QUANTS = ("fp32", "fp16", "int8_dynamic", "int8")
+FORMATS = runnable_formats()  # the export formats an engine of sdk.runtime.registry runs
 
 
 @click.command()
 @click.option("--model", default="fast", show_default=True,
               help="'fast', 'accurate' (looked up in --exports) or an export folder.")
-@click.option("--format", "fmt", type=click.Choice(["tflite", "savedmodel"]), default="tflite",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=FORMATS[0],
               show_default=True)
 @click.option("--quantize", default="fp32", show_default=True,
               help=f"Quantization of the export to run ({', '.join(QUANTS)}).")
@@ -26,16 +29,20 @@ QUANTS = ("fp32", "fp16", "int8_dynamic", "int8")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def bench(model: str, fmt: str, quantize: str, exports: Path, threads: int | None,
           submit: str | None, token: str | None, as_json: bool) -> None:
-    """Run the device benchmark protocol on an exported model with the Python runtime."""
+    """Run the device benchmark protocol on an exported model with the Python runtime.
+
+    The accuracy fingerprint compares with the export's own fp32 reference detections
+    (its reference.json); without one, the model is compared with itself.
+    """
     import json
 
     from sdk.bench.cli_support import print_report, resolve_export, run_cli_benchmark, submit_to
-    from sdk.runtime.backends import RuntimeLoadError
+    from sdk.runtime.contract import RuntimeLoadError
     from sdk.spec import SpecError
 
-    path, info = resolve_export(model, fmt, quantize, exports)
     try:
-        report = run_cli_benchmark(path, info, threads, exports)
+        path, info = resolve_export(model, fmt, quantize, exports)
+        report = run_cli_benchmark(path, info, threads)
     except (RuntimeLoadError, SpecError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

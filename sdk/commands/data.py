@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sdk.data.stats import DatasetStats
 
 FORMAT_NAMES = ("coco", "yolo", "voc")  # mirrors sdk.data.formats.FORMATS (a test checks)
+LAYOUT_NAMES = ("roboflow", "standard")  # mirrors sdk.data.layout.WRITE_LAYOUTS (a test checks)
 
 
 @click.group("data")
@@ -65,9 +66,16 @@ def synth(out: Path, seed: int, train: int, val: int, test: int, workers: int,
 @click.option("--split", default=None, help="Only this split (default: every split found).")
 @click.option("--format", "fmt", default="auto", show_default=True,
               type=click.Choice(["auto", *FORMAT_NAMES]))
-def check(root: Path, split: str | None, fmt: str) -> None:
-    """Load a dataset, validate every file, and print its statistics."""
+@click.option("--images", type=click.Path(path_type=Path), default=None,
+              help="Image folder of a COCO annotation file given as ROOT.")
+def check(root: Path, split: str | None, fmt: str, images: Path | None) -> None:
+    """Load a dataset, validate every file, and print its statistics.
+
+    ROOT is a dataset folder (COCO, YOLO or VOC, Roboflow or standard layout), a COCO
+    annotation .json file or a YOLO data .yaml file.
+    """
     from rich.console import Console
+    from rich.markup import escape
 
     from sdk.data import DataError, list_splits, load_dataset
     from sdk.data.stats import summarize
@@ -76,10 +84,15 @@ def check(root: Path, split: str | None, fmt: str) -> None:
         splits = [split] if split else list_splits(root, fmt)
         if not splits:
             raise DataError(f"{root}: no splits found")
-        datasets = [load_dataset(root, name, fmt) for name in splits]
+        datasets = [load_dataset(root, name, fmt, images) for name in splits]
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
-    Console().print(_stats_table(root, datasets, [summarize(ds) for ds in datasets]))
+    console = Console()
+    layouts = ", ".join(dict.fromkeys(ds.layout for ds in datasets))
+    console.print(escape(f"{root}: {datasets[0].format}, {layouts} layout"), soft_wrap=True)
+    for ds in datasets:
+        console.print(escape(f"  {ds.split}: {ds.source}"), soft_wrap=True)
+    console.print(_stats_table(root, datasets, [summarize(ds) for ds in datasets]))
 
 
 def _stats_table(root: Path, datasets: list[Dataset], stats: list[DatasetStats]) -> Table:
@@ -93,7 +106,8 @@ def _stats_table(root: Path, datasets: list[Dataset], stats: list[DatasetStats])
     for ds in datasets:
         table.add_column(ds.split, justify="right")
     rows = [("images", [s.images for s in stats]), ("objects", [s.objects for s in stats]),
-            ("images without objects", [s.empty_images for s in stats])]
+            ("images without objects", [s.empty_images for s in stats]),
+            ("ignored (crowd, difficult)", [s.ignored for s in stats])]
     rows += [(f"class {name}", [s.per_class[name] for s in stats])
              for name in datasets[0].classes]
     rows += [(f"small (< {int(SMALL_MAX_AREA ** 0.5)}^2 px)", [s.buckets["small"] for s in stats]),
@@ -107,17 +121,29 @@ def _stats_table(root: Path, datasets: list[Dataset], stats: list[DatasetStats])
 @data.command()
 @click.argument("src", type=click.Path(path_type=Path))
 @click.option("--to", "to", required=True, type=click.Choice(FORMAT_NAMES),
-              help="Output layout.")
+              help="Output format.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--layout", default="roboflow", show_default=True, type=click.Choice(LAYOUT_NAMES),
+              help="roboflow: <split>/... folders as Roboflow exports them; standard: COCO "
+                   "annotations/instances_<split>.json, Ultralytics images/<split> + "
+                   "labels/<split>, or a VOC devkit folder.")
+@click.option("--images", type=click.Path(path_type=Path), default=None,
+              help="Image folder of a COCO annotation file given as SRC.")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
-def convert(src: Path, to: str, out: Path, overwrite: bool) -> None:
-    """Convert every split of SRC (any supported layout) to another layout."""
+def convert(src: Path, to: str, out: Path, layout: str, images: Path | None,
+            overwrite: bool) -> None:
+    """Convert every split of SRC (any supported layout) to another format and layout."""
     from sdk.data import DataError
     from sdk.data.convert import convert as convert_dataset
 
     try:
-        datasets = convert_dataset(src, out, to, overwrite=overwrite)
+        datasets = convert_dataset(src, out, to, overwrite=overwrite, layout=layout,
+                                   images=images)
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
     summary = ", ".join(f"{ds.split}: {len(ds)} images" for ds in datasets)
-    click.echo(f"converted {datasets[0].format} -> {to} into {out} ({summary})")
+    click.echo(f"converted {datasets[0].format} -> {to} ({layout}) into {out} ({summary})")
+    ignored = sum(len(s.ignore_boxes) for ds in datasets for s in ds.samples)
+    if ignored and to == "yolo":
+        click.echo(f"note: YOLO has no crowd/difficult flag; {ignored} ignore regions "
+                   f"(crowd, difficult) were not written")

@@ -1,7 +1,10 @@
 """Detection datasets: read and write COCO / YOLO / VOC, check them, synthesize one.
 
-``load_dataset(root, split)`` returns a format-independent :class:`Dataset`; every bad
-input raises :class:`DataError` naming the file, the entry and the problem.
+``load_dataset(root, split)`` reads every common layout of the three formats (official
+COCO, Ultralytics, VOC devkit, Roboflow's exports; one module per format, with a
+``*_layout`` module finding the splits) and returns a format-independent
+:class:`Dataset`; every bad input raises :class:`DataError` naming the file, the entry
+and the problem.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.data.errors import data_error
+from sdk.data.layout import match_split
 
 
 def read_class_list(path: Path) -> list[str]:
@@ -33,10 +34,17 @@ def _checked(names: list[str], path: Path) -> list[str]:
 def read_data_yaml(path: Path) -> list[str]:
     """Return the class names of a YOLO ``data.yaml`` (``names`` as a list or an id map).
 
-    Uses PyYAML when installed, else a parser for the small subset YOLO exports use.
+    Raises:
+        DataError: the file is not valid YAML, ``names`` is missing, or disagrees with ``nc``.
+    """
+    return yaml_class_names(read_yaml(path), path)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a YAML mapping with PyYAML when installed, else the small subset YOLO uses.
 
     Raises:
-        DataError: ``names`` is missing, or disagrees with ``nc``.
+        DataError: the file is not valid YAML or not a mapping; names the line when known.
     """
     text = path.read_text(encoding="utf-8")
     try:
@@ -50,11 +58,24 @@ def read_data_yaml(path: Path) -> list[str]:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark is not None else None
             raise data_error(path, where, f"invalid YAML ({exc})") from exc
-    if not isinstance(doc, dict) or "names" not in doc:
+    if not isinstance(doc, dict):
+        raise data_error(path, None, "top level must be a mapping of 'key: value' lines")
+    return doc
+
+
+def yaml_class_names(doc: dict[str, Any], path: Path) -> list[str]:
+    """Return the ``names`` of a parsed data.yaml, checked against ``nc``.
+
+    Raises:
+        DataError: ``names`` is missing or malformed, or disagrees with ``nc``.
+    """
+    if "names" not in doc:
         raise data_error(path, "'names'", "missing class names")
     names = _names(doc["names"], path)
     nc = doc.get("nc")
-    if nc is not None and int(nc) != len(names):
+    if nc is not None and not isinstance(nc, int):
+        raise data_error(path, "'nc'", f"must be a whole number, got {nc!r}")
+    if nc is not None and nc != len(names):
         raise data_error(path, "'nc'", f"nc is {nc} but {len(names)} names are given")
     return _checked(names, path)
 
@@ -153,9 +174,20 @@ def _scalar(text: str) -> Any:
         return text
 
 
-def format_data_yaml(classes: list[str] | tuple[str, ...], splits: list[str]) -> str:
-    """Render a ``data.yaml`` with split paths relative to its folder (Ultralytics-style keys)."""
+def format_data_yaml(classes: list[str] | tuple[str, ...], splits: list[str],
+                     folder: str = "{split}/images") -> str:
+    """Render a ``data.yaml`` with split paths relative to its folder (Ultralytics-style keys).
+
+    ``folder`` spells the image folder of a split: ``{split}/images`` (Roboflow) or
+    ``images/{split}`` (Ultralytics). No ``path:`` key: Ultralytics then resolves the split
+    paths against the folder of the yaml, wherever the dataset is moved.
+    """
     quoted = ", ".join("'" + name.replace("'", "''") + "'" for name in classes)
-    keys = {"valid": "val", "validation": "val"}
-    lines = [f"{keys.get(split, split)}: {split}/images" for split in splits]
+    lines, used = [], set()
+    for split in splits:
+        # Ultralytics reads only train/val/test: "valid" and "train2017" go under those keys.
+        key = next((k for k in ("train", "val", "test")
+                    if k not in used and match_split(k, [split]) == split), split)
+        used.add(key)
+        lines.append(f"{key}: {folder.format(split=split)}")
     return "\n".join([*lines, "", f"nc: {len(classes)}", f"names: [{quoted}]", ""])

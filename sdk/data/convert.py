@@ -7,21 +7,26 @@ from pathlib import Path
 from sdk.atomic import atomic_dir
 from sdk.data.dataset import Dataset
 from sdk.data.formats import detect_format, format_module, list_splits, load_dataset
+from sdk.data.layout import check_layout
 
 
 def convert(src: str | Path, dst: str | Path, to: str, overwrite: bool = False,
-            ) -> list[Dataset]:
+            layout: str = "roboflow", images: str | Path | None = None) -> list[Dataset]:
     """Read every split of ``src`` and write it to ``dst`` in format ``to``.
 
-    ``dst`` appears only once all splits are written. Returns the datasets read.
+    ``layout`` is ``roboflow`` or ``standard`` (see :func:`sdk.data.write_dataset`);
+    ``images`` is the image folder of a COCO annotation file given as ``src``. ``dst``
+    appears only once all splits are written. Returns the datasets read.
 
     Raises:
-        DataError: ``src`` is invalid, ``to`` is unknown or ``dst`` exists (without overwrite).
+        DataError: ``src`` is invalid, ``to`` or ``layout`` is unknown or ``dst`` exists
+            (without overwrite).
     """
+    check_layout(layout)
     fmt = detect_format(src)
     writer = format_module(to)
-    datasets = [load_dataset(src, split, fmt) for split in list_splits(src, fmt)]
+    datasets = [load_dataset(src, split, fmt, images) for split in list_splits(src, fmt)]
     with atomic_dir(dst, overwrite) as tmp:
         for ds in datasets:
-            writer.write(ds, tmp, ds.split)
+            writer.write(ds, tmp, ds.split, layout=layout)
     return datasets

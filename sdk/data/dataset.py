@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,9 +25,14 @@ class Sample:
         image_path: Absolute path of the image file.
         width: Image width in pixels (after EXIF orientation).
         height: Image height in pixels (after EXIF orientation).
-        boxes: float32 ``[K, 4]`` absolute pixel ``x1, y1, x2, y2`` inside the image.
+        boxes: float32 ``[K, 4]`` absolute pixel ``x1, y1, x2, y2`` inside the image: the
+            objects to learn and to find (crowd and difficult objects excluded).
         labels: int64 ``[K]`` indices into :attr:`Dataset.classes`.
         image_id: Id of the image in its split (the COCO id when read from COCO).
+        ignore_boxes: float32 ``[M, 4]`` regions that are neither targets nor false
+            positives: COCO ``iscrowd`` and VOC ``difficult`` objects. Training skips them;
+            evaluation treats them as crowd regions, as pycocotools does.
+        ignore_labels: int64 ``[M]`` class indices of ``ignore_boxes``.
     """
 
     image_path: Path
@@ -35,17 +41,30 @@ class Sample:
     boxes: np.ndarray
     labels: np.ndarray
     image_id: int
+    ignore_boxes: np.ndarray | None = None
+    ignore_labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # Frozen means frozen: make the arrays read-only too, so a training pipeline
         # cannot silently corrupt the dataset it shares with the evaluator.
-        boxes = np.array(self.boxes, dtype=np.float32).reshape(-1, 4)
-        labels = np.array(self.labels, dtype=np.int64).reshape(-1)
-        boxes.flags.writeable = False
-        labels.flags.writeable = False
-        object.__setattr__(self, "boxes", boxes)
-        object.__setattr__(self, "labels", labels)
+        _set_readonly(self, "boxes", self.boxes, np.float32, (-1, 4))
+        _set_readonly(self, "labels", self.labels, np.int64, (-1,))
+        _set_readonly(self, "ignore_boxes", [] if self.ignore_boxes is None
+                      else self.ignore_boxes, np.float32, (-1, 4))
+        _set_readonly(self, "ignore_labels", [] if self.ignore_labels is None
+                      else self.ignore_labels, np.int64, (-1,))
+        if len(self.boxes) != len(self.labels) or len(self.ignore_boxes) != len(
+                self.ignore_labels):
+            raise ValueError(f"{self.image_path}: boxes and labels differ in length")
         object.__setattr__(self, "image_path", Path(self.image_path))
+
+
+def _set_readonly(sample: Sample, name: str, value: Any, dtype: type, shape: tuple[int, ...],
+                  ) -> None:
+    """Store ``value`` on the frozen ``sample`` as a read-only array of ``dtype``/``shape``."""
+    array = np.array(value, dtype=dtype).reshape(shape)
+    array.flags.writeable = False
+    object.__setattr__(sample, name, array)
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,9 @@ class Dataset:
         samples: The images of the split with their objects.
         root: Dataset root folder.
         split: Split name as requested (``"train"``, ``"val"``, ...).
-        format: Layout it was read from: ``"coco"``, ``"yolo"`` or ``"voc"``.
+        format: Format it was read from: ``"coco"``, ``"yolo"`` or ``"voc"``.
+        layout: Which layout of the format, e.g. ``"Ultralytics data.yaml"``.
+        source: Where this split came from (files and folders), for ``sdk data check``.
     """
 
     classes: tuple[str, ...]
@@ -65,6 +86,8 @@ class Dataset:
     root: Path
     split: str
     format: str
+    layout: str = ""
+    source: str = ""
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -83,6 +106,11 @@ class Dataset:
                                  strict=True))
             record = [sample.image_path.name, _file_size(sample.image_path),
                       sample.width, sample.height, objects]
+            if len(sample.ignore_boxes):
+                # Only when present, so digests of datasets without crowd objects stay put.
+                record.append(sorted(zip(sample.ignore_labels.tolist(),
+                                         np.round(sample.ignore_boxes.astype(np.float64),
+                                                  2).tolist(), strict=True)))
             digest.update(json.dumps(record).encode())
         return digest.hexdigest()
 
@@ -96,12 +124,16 @@ def _file_size(path: Path) -> int:
 
 
 def check_box(box: tuple[float, float, float, float], width: int, height: int,
-              file: str | Path, entry: str) -> tuple[float, float, float, float]:
+              file: str | Path, entry: str, tolerance: tuple[float, float] | None = None,
+              ) -> tuple[float, float, float, float]:
     """Validate an ``x1, y1, x2, y2`` box against the image size and clip it.
+
+    ``tolerance`` is how far (x, y pixels) the box may stick out before it counts as wrong;
+    default ``BOX_TOLERANCE_PX`` on both axes.
 
     Raises:
         DataError: the box is not finite, has a non-positive width or height, or lies
-            outside the image by more than ``BOX_TOLERANCE_PX``.
+            outside the image by more than the tolerance.
     """
     x1, y1, x2, y2 = (float(v) for v in box)
     shown = f"[{x1:g}, {y1:g}, {x2:g}, {y2:g}]"
@@ -109,8 +141,8 @@ def check_box(box: tuple[float, float, float, float], width: int, height: int,
         raise data_error(file, entry, f"box {shown} has a non-finite coordinate")
     if x2 <= x1 or y2 <= y1:
         raise data_error(file, entry, f"box {shown} has a non-positive width or height")
-    tol = BOX_TOLERANCE_PX
-    if x1 < -tol or y1 < -tol or x2 > width + tol or y2 > height + tol:
+    tol_x, tol_y = tolerance or (BOX_TOLERANCE_PX, BOX_TOLERANCE_PX)
+    if x1 < -tol_x or y1 < -tol_y or x2 > width + tol_x or y2 > height + tol_y:
         raise data_error(file, entry, f"box {shown} lies outside the {width}x{height} image")
     x1, y1 = max(x1, 0.0), max(y1, 0.0)
     x2, y2 = min(x2, float(width)), min(y2, float(height))

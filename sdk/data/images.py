@@ -24,10 +24,28 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
+def list_images(folder: Path) -> list[Path]:
+    """Return the image files under ``folder`` (recursively, following symlinks), sorted.
+
+    A symlinked folder that leads back to one already walked is skipped, so link loops end.
+    """
+    found: list[Path] = []
+    seen: set[str] = set()
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        found.extend(Path(top) / name for name in files if is_image(Path(name)))
+    return sorted(found)
+
+
 def load_image(path: str | Path) -> np.ndarray:
     """Decode an image as ``H x W x 3`` uint8 RGB, applying its EXIF orientation.
 
-    Grayscale, palette, RGBA and 16-bit images are converted to 8-bit RGB.
+    Grayscale, palette, CMYK, RGBA and 16-bit images are converted to 8-bit RGB.
 
     Raises:
         DataError: the file is missing or cannot be decoded.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,6 +25,7 @@ class DatasetStats:
         empty_images: Images without any box.
         per_class: Boxes per class name, in class order.
         buckets: Boxes per COCO size bucket (``small``, ``medium``, ``large``).
+        ignored: Ignore regions (COCO crowd, VOC difficult), not counted in ``objects``.
     """
 
     images: int
@@ -32,6 +33,7 @@ class DatasetStats:
     empty_images: int
     per_class: dict[str, int]
     buckets: dict[str, int]
+    ignored: int = 0
 
 
 def size_buckets(areas: np.ndarray) -> np.ndarray:
@@ -59,4 +61,5 @@ def summarize_objects(classes: tuple[str, ...] | list[str],
 
 def summarize(ds: Dataset) -> DatasetStats:
     """Summarize one split."""
-    return summarize_objects(ds.classes, ((s.boxes, s.labels) for s in ds.samples))
+    stats = summarize_objects(ds.classes, ((s.boxes, s.labels) for s in ds.samples))
+    return replace(stats, ignored=sum(len(s.ignore_boxes) for s in ds.samples))

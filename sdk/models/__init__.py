@@ -51,19 +51,15 @@ def build_training_model(cfg: DetectorConfig) -> keras.Model:
 
 
 def build_inference_model(train_model: keras.Model, cfg: DetectorConfig) -> keras.Model:
-    """Wrap a training model so it ends at the canonical ``boxes`` and ``scores`` tensors."""
+    """Wrap a training model so it ends at the canonical ``boxes`` and ``scores`` tensors
+    (activation and background column from the config's detection head)."""
     import keras
-    from keras import layers
 
     from sdk.anchors import generate_anchors
     from sdk.models.layers import AnchorDecoder
 
     codes, logits = train_model.outputs
     boxes = AnchorDecoder(generate_anchors(cfg.levels, cfg.input_size), name="boxes")(codes)
-    if cfg.loss == "softmax_ohem":
-        probs = layers.Softmax(axis=-1, name="softmax")(logits)
-        scores = layers.Lambda(lambda p: p[..., 1:], name="scores")(probs)
-    else:
-        scores = layers.Activation("sigmoid", name="scores")(logits)
+    scores = cfg.detection_head.scores(logits)
     return keras.Model(train_model.input, {"boxes": boxes, "scores": scores},
                        name=f"{cfg.arch}_inference")

@@ -23,7 +23,7 @@ def default_accurate_config(labels: tuple[str, ...], input_size: int = 448) -> D
     """The bundled Accurate configuration for ``labels``."""
     return DetectorConfig(arch="accurate", input_size=(input_size, input_size), labels=labels,
                           levels=ACCURATE_LEVELS, alpha=0.5, head_channels=64, head_depth=2,
-                          loss="focal", matcher_positive=0.5, matcher_negative=0.4)
+                          head="focal", matcher_positive=0.5, matcher_negative=0.4)
 
 
 def _fpn(cfg: DetectorConfig, inputs) -> list:
@@ -56,11 +56,13 @@ def _shared_head(cfg: DetectorConfig, out_per_anchor: int, name: str, bias=None)
 
 
 def build_accurate(cfg: DetectorConfig) -> keras.Model:
-    """Training model: image -> (box codes [B, N, 4], class logits [B, N, C])."""
+    """Training model: image -> (box codes [B, N, 4], class logits [B, N, K]), K from the
+    config's head: C + 1 for softmax (column 0 is background), C for focal."""
     h, w = cfg.input_size
     inputs = keras.Input((h, w, 3), name="images")
+    n_logits = cfg.detection_head.logits_per_anchor(cfg.num_classes)
     box_net = _shared_head(cfg, 4, "box_net")
-    cls_net = _shared_head(cfg, cfg.num_classes, "cls_net", bias=prior_bias())
+    cls_net = _shared_head(cfg, n_logits, "cls_net", bias=prior_bias())
     codes, logits = [], []
     for i, p in enumerate(_fpn(cfg, inputs)):
         b = c = layers.Activation("relu", name=f"p{i + 3}_relu")(p)
@@ -69,7 +71,7 @@ def build_accurate(cfg: DetectorConfig) -> keras.Model:
         for layer in cls_net:
             c = layer(c)
         codes.append(flatten_level(b, 4, f"p{i + 3}_box_flat"))
-        logits.append(flatten_level(c, cfg.num_classes, f"p{i + 3}_cls_flat"))
+        logits.append(flatten_level(c, n_logits, f"p{i + 3}_cls_flat"))
     codes = layers.Concatenate(axis=1, name="codes")(codes)
     logits = layers.Concatenate(axis=1, name="logits")(logits)
     return keras.Model(inputs, [codes, logits], name="accurate")

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from sdk.anchors import AnchorLevel
+from sdk.models.heads import LEGACY_LOSSES, Head, UnknownHeadError, get_head
 from sdk.spec import InputSpec, NmsSpec
+
+
+class ConfigError(ValueError):
+    """A ``config.json`` that describes no detector; the message names the file and field."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,8 @@ class DetectorConfig:
         levels: anchor levels, in output order (coarse-to-fine order is the builder's choice).
         alpha: MobileNetV2 width multiplier of the backbone.
         head_channels: width of the extra layers / FPN and of the heads.
-        loss: ``"softmax_ohem"`` (SSD) or ``"focal"`` (RetinaNet).
+        head: detection head, a key of :data:`sdk.models.heads.HEADS` (``"softmax"`` for
+            SSD, ``"focal"`` for RetinaNet): activation, background column and loss.
         backbone_weights: ``None`` or ``"imagenet"`` (needs internet the first time).
     """
 
@@ -33,15 +39,23 @@ class DetectorConfig:
     alpha: float = 0.35
     head_channels: int = 96
     head_depth: int = 1
-    loss: str = "softmax_ohem"
+    head: str = "softmax"
     matcher_positive: float = 0.5
     matcher_negative: float = 0.4
     backbone_weights: str | None = None
     nms: NmsSpec = field(default_factory=NmsSpec)
 
+    def __post_init__(self) -> None:
+        get_head(self.head)  # an unknown head fails here, before anything is built or trained
+
     @property
     def num_classes(self) -> int:
         return len(self.labels)
+
+    @property
+    def detection_head(self) -> Head:
+        """The registry entry of :attr:`head`."""
+        return get_head(self.head)
 
     @property
     def input_spec(self) -> InputSpec:
@@ -56,15 +70,29 @@ class DetectorConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DetectorConfig:
+        """Rebuild a config from :meth:`to_dict` output; raises :class:`ConfigError`."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"expected a JSON object, not {type(data).__name__}")
         data = dict(data)
-        data["input_size"] = tuple(data["input_size"])
-        data["labels"] = tuple(data["labels"])
-        data["levels"] = tuple(
-            AnchorLevel(lv["stride"], lv["size"], tuple(lv["scales"]), tuple(lv["ratios"]))
-            for lv in data["levels"]
-        )
-        data["nms"] = NmsSpec(**data.get("nms", {}))
-        return cls(**data)
+        head_field = "head"
+        if "loss" in data and "head" not in data:  # written before the head registry
+            head_field, legacy = "loss", data.pop("loss")
+            data["head"] = LEGACY_LOSSES.get(legacy, legacy)
+        try:
+            data["input_size"] = tuple(data["input_size"])
+            data["labels"] = tuple(data["labels"])
+            data["levels"] = tuple(
+                AnchorLevel(lv["stride"], lv["size"], tuple(lv["scales"]), tuple(lv["ratios"]))
+                for lv in data["levels"]
+            )
+            data["nms"] = NmsSpec(**data.get("nms", {}))
+            return cls(**data)
+        except UnknownHeadError as exc:
+            raise ConfigError(f"field {head_field!r}: {exc}") from exc
+        except KeyError as exc:
+            raise ConfigError(f"missing field {exc}") from exc
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def save(self, path: str | Path) -> None:
         from sdk.atomic import write_text_atomic
@@ -73,4 +101,11 @@ class DetectorConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> DetectorConfig:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a ``config.json``; raises :class:`ConfigError` naming ``path`` and the field."""
+        path = Path(path)
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc

@@ -25,7 +25,7 @@ def default_fast_config(labels: tuple[str, ...], input_size: int = 320) -> Detec
     """The bundled Fast configuration for ``labels``."""
     return DetectorConfig(arch="fast", input_size=(input_size, input_size), labels=labels,
                           levels=FAST_LEVELS, alpha=0.35, head_channels=96,
-                          loss="softmax_ohem", matcher_positive=0.5, matcher_negative=0.4)
+                          head="softmax", matcher_positive=0.5, matcher_negative=0.4)
 
 
 def _feature_maps(cfg: DetectorConfig, inputs) -> list:
@@ -43,10 +43,11 @@ def _feature_maps(cfg: DetectorConfig, inputs) -> list:
 
 
 def build_fast(cfg: DetectorConfig) -> keras.Model:
-    """Training model: image -> (box codes [B, N, 4], class logits [B, N, C+1])."""
+    """Training model: image -> (box codes [B, N, 4], class logits [B, N, K]), K from the
+    config's head: C + 1 for softmax (column 0 is background), C for focal."""
     h, w = cfg.input_size
     inputs = keras.Input((h, w, 3), name="images")
-    n_logits = cfg.num_classes + 1  # column 0 is background (softmax)
+    n_logits = cfg.detection_head.logits_per_anchor(cfg.num_classes)
     codes, logits = [], []
     for i, (fmap, level) in enumerate(zip(_feature_maps(cfg, inputs), cfg.levels, strict=True)):
         a = level.per_cell

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sdk.models.config import DetectorConfig
+from sdk.models.config import ConfigError, DetectorConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -61,8 +61,8 @@ def load_detector(model: str | Path) -> tuple[keras.Model, DetectorConfig, Path]
     path = resolve_model_dir(model)
     try:
         cfg = DetectorConfig.load(path / CONFIG_FILE)
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise ModelNotFoundError(f"{path / CONFIG_FILE}: invalid detector config ({exc})") from exc
+    except ConfigError as exc:  # names the file and the field
+        raise ModelNotFoundError(f"invalid detector config: {exc}") from exc
     net = build_training_model(cfg)
     try:
         net.load_weights(path / WEIGHTS_FILE)

@@ -1,6 +1,6 @@
 """Load-time checks of a model's tensors against its ``detector.json``.
 
-Converters rename and reorder outputs between versions (DESIGN.md pitfall 3), so every
+Converters rename and reorder outputs between versions (docs/DESIGN.md section 5), so every
 backend reads the outputs by the names in the spec and fails here, at load, with a message
 naming the file, the tensor and both shapes, instead of returning wrong boxes later.
 """

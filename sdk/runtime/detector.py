@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sdk.postprocess import postprocess
-from sdk.preprocess import preprocess, unletterbox_boxes
+from sdk import pipeline  # the module, not its names: sdk.pipeline imports this package
+from sdk.preprocess import preprocess
 from sdk.runtime.backends import Backend, open_backend
 from sdk.runtime.detection import Detection, Detections, StageTimings
 from sdk.runtime.images import to_rgb
@@ -27,7 +27,8 @@ class Detector:
 
     Attributes:
         spec: The ``detector.json`` the model was checked against.
-        backend: The inference engine (``backend.name`` says which).
+        backend: The inference engine (``backend.name`` says which; see
+            :mod:`sdk.runtime.registry`).
         source: The model file or folder.
         last_timings: Stage times of the last ``detect``/``detect_arrays`` call.
     """
@@ -67,9 +68,8 @@ class Detector:
         t2 = time.perf_counter()
         boxes, scores = self.backend.read()
         t3 = time.perf_counter()
-        raw = postprocess(boxes[0], scores[0], self.spec.nms, score_threshold, iou_threshold,
-                          max_detections)
-        found = Detections(unletterbox_boxes(raw.boxes, geometry), raw.scores, raw.classes)
+        found = pipeline.to_pixels(boxes[0], scores[0], geometry, self.spec.nms,
+                                   score_threshold, iou_threshold, max_detections)
         t4 = time.perf_counter()
         self.last_timings = StageTimings(_ms(t0, t1), _ms(t1, t2), _ms(t2, t3), _ms(t3, t4))
         return found
@@ -80,8 +80,10 @@ def load(path: str | Path, num_threads: int | None = None,
     """Load an exported detector.
 
     Args:
-        path: An export folder (``detector.json`` + ``.tflite`` or SavedModel), a ``.tflite``
-            file (spec beside it or embedded), or a SavedModel folder (needs TensorFlow).
+        path: An export folder (``detector.json`` + a model), a model file or folder that a
+            registered engine opens (:mod:`sdk.runtime.registry`: a ``.tflite`` file with its
+            spec beside it or embedded, a SavedModel folder with TensorFlow installed), or a
+            ``detector.json`` path.
         num_threads: CPU threads for LiteRT (default: all cores).
         spec: A :class:`DetectorSpec` or ``detector.json`` path to use instead of the one
             found next to the model (bring-your-own models).

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 from sdk.runtime.contract import RuntimeLoadError
+from sdk.runtime.registry import engine_for_path, engines, runnable_artifacts
 from sdk.spec import SPEC_FILENAME, DetectorSpec, SpecError
 
 TFJS_HINT = ("TF.js graph models run in the browser runtime (sdk/js/detector.js, see the "
@@ -16,7 +17,8 @@ SpecSource = DetectorSpec | str | Path | None
 
 
 def locate(path: str | Path, spec: SpecSource = None) -> tuple[Path, DetectorSpec]:
-    """Return ``(model, spec)`` for a folder, a ``.tflite`` file, a SavedModel folder or a
+    """Return ``(model, spec)`` for an export folder, a model any registered engine opens
+    (:mod:`sdk.runtime.registry`: a ``.tflite`` file, a SavedModel folder) or a
     ``detector.json`` path; ``spec`` overrides the detector.json found next to the model.
 
     Raises:
@@ -33,31 +35,29 @@ def locate(path: str | Path, spec: SpecSource = None) -> tuple[Path, DetectorSpe
 
 
 def _model_file(path: Path) -> Path:
-    if path.suffix == ".tflite":
+    if engine_for_path(path) is not None:
         return path
     if path.suffix == ".json":
         raise RuntimeLoadError(f"{path}: {TFJS_HINT}")
     if path.suffix in (".mlmodel", ".mlpackage"):
         raise RuntimeLoadError(f"{path}: {COREML_HINT}")
-    raise RuntimeLoadError(f"{path}: unsupported model file (expected .tflite, a SavedModel "
-                           f"folder or an export folder with {SPEC_FILENAME})")
+    raise RuntimeLoadError(f"{path}: unsupported model file (expected {runnable_artifacts()}, "
+                           f"or an export folder with {SPEC_FILENAME})")
 
 
 def _model_in_folder(folder: Path) -> Path:
     if folder.suffix == ".mlpackage":
         raise RuntimeLoadError(f"{folder}: {COREML_HINT}")
-    tflites = sorted(folder.glob("*.tflite"))
-    if len(tflites) > 1:
-        names = ", ".join(p.name for p in tflites)
-        raise RuntimeLoadError(f"{folder}: several models ({names}); pass the one to load")
-    if tflites:  # preferred over a SavedModel beside it: it needs no TensorFlow
-        return tflites[0]
-    if (folder / "saved_model.pb").is_file():
-        return folder
+    for engine in engines():  # in registry order: the first engine with a model wins
+        models = engine.models_in(folder)
+        if len(models) > 1:
+            names = ", ".join(p.name for p in models)
+            raise RuntimeLoadError(f"{folder}: several models ({names}); pass the one to load")
+        if models:
+            return models[0]
     if (folder / "model.json").is_file():
         raise RuntimeLoadError(f"{folder}: {TFJS_HINT}")
-    raise RuntimeLoadError(f"{folder}: no model found (expected a .tflite file or a "
-                           f"SavedModel's saved_model.pb)")
+    raise RuntimeLoadError(f"{folder}: no model found (expected {runnable_artifacts()})")
 
 
 def _spec_for(model: Path, spec: SpecSource) -> DetectorSpec:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sdk.runtime.backends import Backend
 from sdk.runtime.contract import RuntimeLoadError, check_input, check_outputs, missing_outputs
 from sdk.spec import DetectorSpec
 
 
-class SavedModelBackend:
+class SavedModelBackend(Backend):
     """A SavedModel's ``serving_default`` signature.
 
     Args:
@@ -23,6 +24,12 @@ class SavedModelBackend:
         RuntimeLoadError: TensorFlow missing, unreadable SavedModel, or signature mismatch.
     """
 
+    engine = "savedmodel"
+    formats = ("savedmodel",)
+    marker = "saved_model.pb"
+    runtime = "tensorflow"
+    accelerator = "cpu"
+
     def __init__(self, path: Path, spec: DetectorSpec, num_threads: int | None = None):
         try:
             import tensorflow as tf
@@ -30,7 +37,7 @@ class SavedModelBackend:
             raise RuntimeLoadError(f"{path}: a SavedModel needs TensorFlow (pip install "
                                    f"'ondevice-detect-sdk[export]'), or load the .tflite "
                                    f"export with LiteRT") from exc
-        self.name, self.library, self._tf = "savedmodel/tensorflow", "tensorflow", tf
+        self.library, self._tf = "tensorflow", tf
         self._outputs: dict = {}
         try:
             self.fn = tf.saved_model.load(str(path)).signatures["serving_default"]
@@ -58,8 +65,3 @@ class SavedModelBackend:
         """The outputs of the last :meth:`invoke` as numpy: (boxes, scores) float32."""
         return tuple(self._outputs[n].numpy().astype(np.float32, copy=False)
                      for n in self.names)  # type: ignore[return-value]
-
-    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """[1, H, W, 3] input -> (boxes [1, N, 4], scores [1, N, C]) float32."""
-        self.invoke(inputs)
-        return self.read()

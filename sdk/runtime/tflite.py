@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from sdk.runtime.backends import Backend
 from sdk.runtime.contract import RuntimeLoadError, check_input, check_outputs, missing_outputs
 from sdk.spec import DetectorSpec
 
-# Interpreter modules in order of preference (DESIGN.md s4): LiteRT is maintained,
+# Interpreter modules in order of preference (docs/DESIGN.md section 4): LiteRT is maintained,
 # tflite-runtime 2.14 crashes with numpy 2, TensorFlow's copy is the heavy last resort.
 INTERPRETERS = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter", "tensorflow.lite")
 
@@ -48,8 +49,8 @@ def _dequantize(value: np.ndarray, detail: dict) -> np.ndarray:
     return value.astype(np.float32, copy=False)
 
 
-class TFLiteBackend:
-    """A ``.tflite`` model run by the first available interpreter.
+class TFLiteBackend(Backend):
+    """A ``.tflite`` model run by the first available interpreter (on CPU, XNNPACK).
 
     Args:
         path: The ``.tflite`` file.
@@ -60,9 +61,14 @@ class TFLiteBackend:
         RuntimeLoadError: missing or corrupt file, or tensors that do not match the spec.
     """
 
+    engine = "tflite"
+    formats = ("tflite",)
+    suffix = ".tflite"
+    runtime = "litert"  # also when the interpreter is tflite_runtime's or TensorFlow's copy
+    accelerator = "xnnpack"
+
     def __init__(self, path: Path, spec: DetectorSpec, num_threads: int | None = None):
         interpreter, self.library = interpreter_class()
-        self.name = f"tflite/{self.library}"
         if not path.is_file():
             raise RuntimeLoadError(f"{path}: model file not found")
         self.num_threads = num_threads or os.cpu_count() or 1
@@ -96,8 +102,3 @@ class TFLiteBackend:
         """Copy the outputs of the last :meth:`invoke` out: (boxes, scores) float32."""
         return (_dequantize(self.interp.get_tensor(self.boxes["index"]), self.boxes),
                 _dequantize(self.interp.get_tensor(self.scores["index"]), self.scores))
-
-    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """[1, H, W, 3] input -> (boxes [1, N, 4], scores [1, N, C]) float32."""
-        self.invoke(inputs)
-        return self.read()

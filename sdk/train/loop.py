@@ -106,8 +106,7 @@ def make_train_step(net, optimizer, cfg: DetectorConfig, jit_compile: bool = Fal
             codes, logits = net(x, training=True)
             # losses in float32 also when a mixed-precision model computes in bfloat16
             codes, logits = tf.cast(codes, tf.float32), tf.cast(logits, tf.float32)
-            total, loc, cls = detection_loss(cfg.loss, codes, logits, box_t, cls_t,
-                                             cfg.num_classes)
+            total, loc, cls = detection_loss(cfg.detection_head, codes, logits, box_t, cls_t)
         grads = tape.gradient(total, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
         return total, loc, cls

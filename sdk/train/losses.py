@@ -1,12 +1,17 @@
 """Detection losses: SSD (softmax + hard negative mining) and RetinaNet (focal).
 
 Targets come from :func:`sdk.anchors.build_targets`: ``cls_t`` holds the label for
-positives, -1 for background and -2 for ignored anchors.
+positives, -1 for background and -2 for ignored anchors. Which classification loss a model
+trains with is its config's detection head (:data:`sdk.models.heads.HEADS`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import tensorflow as tf
+
+from sdk.models.heads import Head
 
 NEG_POS_RATIO = 3  # SSD's hard negative mining ratio
 MIN_NEGATIVES = 8  # keep learning "background" on images with no objects
@@ -36,10 +41,10 @@ def softmax_ohem_loss(logits, cls_t):
     return tf.reduce_sum(ce * (positive + hard))
 
 
-def focal_loss(logits, cls_t, num_classes: int, alpha: float = 0.25, gamma: float = 2.0):
+def focal_loss(logits, cls_t, alpha: float = 0.25, gamma: float = 2.0):
     """Sigmoid focal loss (Lin et al.) over all non-ignored anchors, summed."""
-    onehot = tf.one_hot(tf.maximum(cls_t, 0), num_classes) * tf.cast(cls_t >= 0, tf.float32)[
-        ..., None]
+    onehot = tf.one_hot(tf.maximum(cls_t, 0), logits.shape[-1]) * tf.cast(
+        cls_t >= 0, tf.float32)[..., None]
     ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=onehot, logits=logits)
     p = tf.sigmoid(logits)
     p_t = onehot * p + (1 - onehot) * (1 - p)
@@ -49,13 +54,15 @@ def focal_loss(logits, cls_t, num_classes: int, alpha: float = 0.25, gamma: floa
     return tf.reduce_sum(loss * valid)
 
 
-def detection_loss(kind: str, codes, logits, box_t, cls_t, num_classes: int):
+# Head.loss -> loss(logits, cls_t), summed over the batch.
+CLASSIFICATION_LOSSES: dict[str, Callable] = {"softmax_ohem": softmax_ohem_loss,
+                                              "focal": focal_loss}
+
+
+def detection_loss(head: Head, codes, logits, box_t, cls_t):
     """Total loss normalized by the number of positive anchors; returns (total, box, cls)."""
     positive = tf.cast(cls_t >= 0, tf.float32)
     norm = tf.maximum(tf.reduce_sum(positive), 1.0)
     loc = box_loss(codes, box_t, positive) / norm
-    if kind == "focal":
-        cls = focal_loss(logits, cls_t, num_classes) / norm
-    else:
-        cls = softmax_ohem_loss(logits, cls_t) / norm
+    cls = CLASSIFICATION_LOSSES[head.loss](logits, cls_t) / norm
     return loc + cls, loc, cls

@@ -64,8 +64,8 @@ def finished_card(out: Path, cfg: DetectorConfig, opts: TrainOptions, fingerprin
                   eval_split: str | None) -> dict[str, Any] | None:
     """The model card in ``out`` if that run already finished with this config, options and data.
 
-    Resuming a finished run then changes nothing. Without this, ``make weights`` on the
-    committed runs would re-estimate batch norm and rewrite the bundled weights.
+    Resuming a finished run then changes nothing. Without this, ``make weights`` on a
+    finished run folder would re-estimate batch norm and rewrite the bundled weights.
     """
     files = (out / CARD_FILE, out / CONFIG_FILE, out / WEIGHTS_FILE)
     if not all(f.is_file() for f in files):

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
+from benchmarks.example_reports import example_report, with_latency
 from device_bench import create_app
 from device_bench.db import shutdown
-from device_bench.examples import example_report, with_latency
 from sdk.bench.recommend import pick
 from sdk.cli import main
 

@@ -20,7 +20,14 @@ def load_report(path: Path, benchmark: str) -> dict:
 
 
 def run_script(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``benchmarks/<name>`` as a user would, from the repository root."""
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *args],
+    """Run ``python -m benchmarks.<name>`` as a user would, from the repository root."""
+    return subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args],
                           capture_output=True, text=True, cwd=REPO, timeout=timeout,
                           check=False)
+
+
+def script_output(name: str, *args: str, timeout: float = 300) -> str:
+    """stdout of ``python -m benchmarks.<name>``, which must succeed (else its stderr)."""
+    done = run_script(name, *args, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -1,4 +1,4 @@
-"""``benchmarks/anchor_coverage.py``: anchor coverage per size bucket from configs alone."""
+"""``benchmarks.anchor_coverage``: anchor coverage per size bucket from configs alone."""
 
 from __future__ import annotations
 

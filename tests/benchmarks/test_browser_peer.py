@@ -1,4 +1,4 @@
-"""Smoke test of benchmarks/browser_peer.py: SDK TF.js vs onnxruntime-web in Chromium.
+"""Smoke test of ``python -m benchmarks.browser_peer``: SDK TF.js vs onnxruntime-web in Chromium.
 
 Runs the script on the untrained tiny Fast detector (96 px) with two short rounds: checks
 that every contender starts and is timed, the page is cross-origin isolated, both WASM
@@ -17,7 +17,6 @@ import pytest
 
 from tests.runtime.browser import REPO, browser_available
 
-SCRIPT = REPO / "benchmarks" / "browser_peer.py"
 ORT_WEB = REPO / "node_modules" / "onnxruntime-web" / "dist"
 
 
@@ -37,7 +36,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 
 def test_runs_on_the_tiny_model(tiny_fast: Path, tmp_path: Path):
     out = tmp_path / "peer.json"
-    cmd = [sys.executable, str(SCRIPT), "--model", str(tiny_fast), "--exports",
+    cmd = [sys.executable, "-m", "benchmarks.browser_peer", "--model", str(tiny_fast), "--exports",
            str(tmp_path / "none"), "--work", str(tmp_path / "work"), "--backends", "wasm",
            "cpu", "--rounds", "2", "--per-block", "2", "--e2e", "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600,

@@ -1,4 +1,4 @@
-"""Smoke test: ``benchmarks/export_cost.py`` runs end to end on the tiny model."""
+"""Smoke test: ``benchmarks.export_cost`` runs end to end on the tiny model."""
 
 from __future__ import annotations
 

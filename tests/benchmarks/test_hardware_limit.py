@@ -1,4 +1,4 @@
-"""Smoke test: ``benchmarks/hardware_limit.py`` runs end to end on the tiny model."""
+"""Smoke test: ``benchmarks.hardware_limit`` runs end to end on the tiny model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Smoke test: ``benchmarks/models_report.py`` (the MODELS.md table) runs end to end."""
+"""Smoke test: ``benchmarks.models_report`` (the MODELS.md table) runs end to end."""
 
 from __future__ import annotations
 

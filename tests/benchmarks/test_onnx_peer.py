@@ -1,4 +1,4 @@
-"""Smoke test: ``benchmarks/onnx_peer.py`` runs end to end on the tiny model."""
+"""Smoke test: ``benchmarks.onnx_peer`` runs end to end on the tiny model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Smoke tests of benchmarks/quantization_table.py: it runs on matrix JSONs and its ratios."""
+"""Smoke tests of ``python -m benchmarks.quantization_table``: matrix JSONs in, ratios out."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.reports import run_script
+from tests.benchmarks.reports import run_script, script_output
 from tests.benchmarks.tiny_matrix import fake_row, tiny_matrices
 
 
 def _run(*args: str) -> str:
-    done = run_script("quantization_table.py", *args, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return script_output("quantization_table", *args, timeout=120)
 
 
 def test_ratios_against_each_formats_reference(tmp_path: Path):
@@ -39,7 +37,7 @@ def test_ratios_against_each_formats_reference(tmp_path: Path):
 def test_not_a_matrix_is_a_clear_error(tmp_path: Path):
     bad = tmp_path / "fast-matrix.json"
     bad.write_text("[]")
-    done = run_script("quantization_table.py", str(bad), timeout=120)
+    done = run_script("quantization_table", str(bad), timeout=120)
     assert done.returncode != 0 and "not an export matrix" in done.stderr
 
 

@@ -1,4 +1,4 @@
-"""Smoke test: ``benchmarks/runtime_overhead.py`` runs end to end on the tiny model."""
+"""Smoke test: ``benchmarks.runtime_overhead`` runs end to end on the tiny model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Smoke tests of benchmarks/tradeoff.py: headline ratios, Pareto frontier, PNG and JSON."""
+"""Smoke tests of ``python -m benchmarks.tradeoff``: headline ratios, Pareto frontier, PNG."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.reports import run_script
+from tests.benchmarks.reports import script_output
 from tests.benchmarks.tiny_matrix import fake_row, tiny_matrices
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _run(*args: str) -> str:
-    done = run_script("tradeoff.py", *args, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return script_output("tradeoff", *args)
 
 
 def test_headline_and_frontier_from_matrix_latencies(tmp_path: Path):

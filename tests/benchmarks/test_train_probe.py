@@ -1,4 +1,4 @@
-"""Smoke test: ``benchmarks/train_probe.py`` compares training settings at equal images."""
+"""Smoke test: ``benchmarks.train_probe`` compares training settings at equal images."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,16 @@ import pytest
 from PIL import Image
 
 from sdk.data.synth import generate
+
+
+@pytest.fixture(params=["pyyaml", "builtin"])
+def parser(request, monkeypatch) -> str:
+    """Run a test with PyYAML (if installed) and with the built-in subset parser."""
+    if request.param == "builtin":
+        monkeypatch.setitem(sys.modules, "yaml", None)  # makes `import yaml` fail
+    else:
+        pytest.importorskip("yaml")
+    return request.param
 
 
 @pytest.fixture(scope="session")

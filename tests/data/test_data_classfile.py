@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,6 @@ roboflow:
   workspace: demo
   url: https://universe.roboflow.com/demo#x
 """
-
-
-@pytest.fixture(params=["pyyaml", "builtin"])
-def parser(request, monkeypatch) -> str:
-    """Run each test with PyYAML (if installed) and with the built-in subset parser."""
-    if request.param == "builtin":
-        monkeypatch.setitem(sys.modules, "yaml", None)  # makes `import yaml` fail
-    else:
-        pytest.importorskip("yaml")
-    return request.param
 
 
 @pytest.mark.parametrize(("text", "names"), [

@@ -9,8 +9,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from sdk.cli import main
-from sdk.commands.data import FORMAT_NAMES, data
+from sdk.commands.data import FORMAT_NAMES, LAYOUT_NAMES, data
 from sdk.data import FORMATS, load_dataset
+from sdk.data.layout import WRITE_LAYOUTS
+from tests.data.builders import LAYOUT_BUILDERS, coco_official, expected
 
 
 def _run(*args: str):
@@ -63,6 +65,74 @@ def test_registered_in_the_main_cli(synth_root: Path) -> None:
 
 def test_format_choices_match_the_registry() -> None:
     assert set(FORMAT_NAMES) == set(FORMATS)
+    assert LAYOUT_NAMES == WRITE_LAYOUTS
+
+
+# What `sdk data check` says about each layout: the layout, then one line per split naming
+# the files it came from.
+CHECK_LINES = {
+    "coco official": ["coco, official (annotations/instances_<split>.json) layout",
+                      "train2017: {root}/annotations/instances_train2017.json (3 images, "
+                      "3 objects, 1 crowd); images in {root}/train2017 (3)"],
+    "coco roboflow": ["coco, Roboflow (<split>/_annotations.coco.json) layout",
+                      "valid: {root}/valid/_annotations.coco.json (1 image"],
+    "yolo ultralytics": ["yolo, Ultralytics (data.yaml) layout",
+                         "train: 3 images from {root}/images/train (data.yaml 'train'); labels "
+                         "in {root}/labels/train; 1 image without a label file"],
+    "yolo roboflow": ["yolo, Roboflow (data.yaml, <split>/images, <split>/labels) layout",
+                      "val: 1 image from {root}/valid/images (data.yaml 'val')"],
+    "voc devkit": ["voc, devkit (Annotations/, JPEGImages/, ImageSets/Main/<split>.txt) layout",
+                   "trainval: {root}/VOCdevkit/VOC2007/ImageSets/Main/trainval.txt (4 ids; "
+                   "images in {root}/VOCdevkit/VOC2007/JPEGImages); 2 difficult objects"],
+    "voc roboflow": ["voc, Roboflow (<split>/*.xml beside the images) layout",
+                     "train: {root}/train (3 xml files); 1 difficult object"],
+}
+
+
+def test_check_names_the_layout_and_where_each_split_came_from(tmp_path: Path) -> None:
+    for layout, build in LAYOUT_BUILDERS.items():
+        root = build(tmp_path / layout.replace(" ", "_"))
+        result = CliRunner().invoke(data, ["check", str(root)], terminal_width=400)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(f"{root}: {CHECK_LINES[layout][0]}\n"), result.output
+        assert CHECK_LINES[layout][1].format(root=root) in result.output, result.output
+        assert "ignored (crowd, difficult)" in result.output
+
+
+def test_check_and_convert_a_single_annotation_file(tmp_path: Path) -> None:
+    root = coco_official(tmp_path / "coco")
+    file = tmp_path / "labels.json"
+    file.write_bytes((root / "annotations" / "instances_val2017.json").read_bytes())
+    result = _run("check", file)
+    assert result.exit_code == 1 and "image id 100 (d.jpg): image file not found" in result.output
+    result = _run("check", file, "--images", root / "val2017")
+    assert result.exit_code == 0, result.output
+    assert "coco, single annotation file layout" in result.output
+    result = _run("convert", file, "--images", root / "val2017", "--to", "voc", "--layout",
+                  "standard", "--out", tmp_path / "voc")
+    assert result.exit_code == 0, result.output
+    assert "coco -> voc (standard)" in result.output and "labels: 1 images" in result.output
+    expected(load_dataset(tmp_path / "voc", "labels"), "val")
+
+
+def test_check_names_the_bad_line_of_a_yolo_image_list(tmp_path: Path) -> None:
+    root = LAYOUT_BUILDERS["yolo ultralytics"](tmp_path / "ds")
+    (root / "train.txt").write_text("./images/train/a.jpg\n./images/train/gone.jpg\n")
+    (root / "data.yaml").write_text("train: train.txt\nnames: [cat, dog, emu]\n")
+    result = _run("check", root, "--split", "train")
+    assert result.exit_code == 1
+    assert f"{root / 'train.txt'}: line 2: image not found: ./images/train/gone.jpg" in (
+        " ".join(result.output.split()))
+
+
+def test_convert_to_yolo_says_ignore_regions_are_dropped(tmp_path: Path) -> None:
+    root = coco_official(tmp_path / "coco")
+    result = _run("convert", root, "--to", "yolo", "--layout", "standard", "--out",
+                  tmp_path / "yolo")
+    assert result.exit_code == 0, result.output
+    assert "2 ignore regions (crowd, difficult) were not written" in result.output
+    assert (tmp_path / "yolo" / "images" / "train2017").is_dir()
+    assert "train: images/train2017" in (tmp_path / "yolo" / "data.yaml").read_text()
 
 
 def test_command_module_import_is_light() -> None:

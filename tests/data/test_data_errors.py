@@ -111,7 +111,7 @@ def test_yolo_class_out_of_range(tmp_path: Path, build) -> None:
 
 @pytest.mark.parametrize(("line", "problem"), [
     ("0 0.5 0.5 0.1", "expected 5 fields 'class cx cy w h', got 4"),
-    ("0 0.1 0.2 0.3 0.4 0.5 0.6", "expected 5 fields"),
+    ("0 0.1 0.2 0.3 0.4 0.5", "expected 5 fields"),  # 7+ odd fields are a polygon
     ("0 0.5 x 0.1 0.1", "non-numeric field"),
     ("0.5 0.5 0.5 0.1 0.1", "class index 0.5 is not in 0..1"),
     ("0 0.5 0.5 1.5 0.1", "outside the 64x48 image"),

@@ -74,7 +74,7 @@ def test_convert_is_atomic(synth_root: Path, tmp_path: Path, monkeypatch) -> Non
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(voc, "_annotation_xml", broken)
+    monkeypatch.setattr(voc, "_write_xml", broken)
     with pytest.raises(OSError, match="disk full"):
         convert(synth_root, tmp_path / "out", "voc")
     assert list(tmp_path.iterdir()) == []  # neither the output nor a temporary folder

@@ -18,9 +18,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.example_reports import example_report
 from device_bench import create_app
 from device_bench.db import shutdown
-from device_bench.examples import example_report
 
 PG_SKIP_REASON = 'TEST_DATABASE_URL is not set (run: eval "$(.ci/postgres.sh)")'
 

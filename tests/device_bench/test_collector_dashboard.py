@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import device_bench
-from device_bench.examples import example_report, with_latency
+from benchmarks.example_reports import example_report, with_latency
 
 HOSTILE = "<script>alert(1)</script>"
 

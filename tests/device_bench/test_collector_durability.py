@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from device_bench.examples import example_report
-from device_bench.loopback import CollectorClient, GunicornServer
+from benchmarks.example_reports import example_report
+from benchmarks.loopback_collector import CollectorClient, GunicornServer
 
 NO_RATE_LIMIT = {"DEVICE_BENCH_RATE_LIMIT_PER_MINUTE": "0"}
 KILL_AFTER_ACKS = 150

@@ -1,5 +1,5 @@
-"""The submission fast path answers exactly what the Flask route answers, and only the
-plain success case; everything else reaches Flask (the API tests cover those answers)."""
+"""The submission fast path answers exactly what the Flask route answers: both call
+:func:`device_bench.submit.submit` (the API tests cover the answers themselves)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from benchmarks.example_reports import example_report
 from device_bench import create_app
 from device_bench.db import shutdown
-from device_bench.examples import example_report
 from device_bench.fastpath import SubmitFastPath
 
 URL = "/api/v1/reports"
@@ -28,10 +28,11 @@ def flask_only(app_config: dict[str, Any], tmp_path: Any) -> Iterator[Flask]:
     shutdown(app)
 
 
-def _answer(app: Flask, report: dict, **kwargs: Any) -> tuple[int, dict, dict[str, str]]:
-    resp = app.test_client().post(URL, data=json.dumps(report), **kwargs)
-    headers = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Location")}
-    return resp.status_code, resp.json, headers
+def _answer(app: Flask, report: Any, **kwargs: Any) -> tuple[int, dict, dict[str, str]]:
+    data = report if isinstance(report, str | bytes) else json.dumps(report)
+    resp = app.test_client().post(URL, data=data, **kwargs)
+    shown = ("Content-Type", "Location", "Retry-After", "WWW-Authenticate")
+    return resp.status_code, resp.json, {k: v for k, v in resp.headers.items() if k in shown}
 
 
 def test_the_standalone_app_uses_the_fast_path(app: Flask, flask_only: Flask) -> None:
@@ -67,16 +68,33 @@ def test_location_keeps_the_script_root(app: Flask, flask_only: Flask) -> None:
     assert fast.headers["Location"] == f"/collector{URL}/{report['report_id']}"
 
 
+@pytest.mark.parametrize(
+    ("body", "kwargs", "status"),
+    [
+        ("{", {"content_type": "application/json"}, 400),
+        (example_report({"device": {"name": "a\u202eb"}}), {"content_type": "application/json"},
+         400),
+        (example_report(), {"content_type": "text/plain"}, 415),
+        (example_report(notes="x" * 70_000), {"content_type": "application/json"}, 413),
+    ],
+    ids=["malformed", "hidden-character", "content-type", "too-large"],
+)
+def test_same_refusals_as_flask(
+    app: Flask, flask_only: Flask, body: Any, kwargs: dict, status: int
+) -> None:
+    fast, flask = _answer(app, body, **kwargs), _answer(flask_only, body, **kwargs)
+    assert fast == flask and fast[0] == status
+
+
 @pytest.fixture
 def limited_app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     app_config.update(RATE_LIMIT_PER_MINUTE=60, RATE_LIMIT_BURST=3)
     return app_config
 
 
-def test_a_request_handed_to_flask_takes_one_rate_token(limited_app_config: Any,
-                                                        post: Any) -> None:  # fmt: skip
+def test_each_submission_takes_one_rate_token(limited_app_config: Any, post: Any) -> None:
     report = example_report()
-    statuses = [post(report).status_code, post(report).status_code]  # 201 fast, 200 Flask
+    statuses = [post(report).status_code, post(report).status_code]  # 201 new, 200 stored
     statuses.append(post(example_report()).status_code)
     statuses.append(post(example_report()).status_code)  # the burst of 3 is used up
     assert statuses == [201, 200, 201, 429]

@@ -15,9 +15,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.example_reports import example_report
 from device_bench import create_app
 from device_bench.db import shutdown
-from device_bench.examples import example_report
 from device_bench.schema import Report
 
 FUZZ = settings(

@@ -46,16 +46,18 @@ def test_parse_wrk_results() -> None:
 
 
 @pytest.mark.parametrize(
-    "client",
+    ("client", "worker"),
     [
-        "python",
-        pytest.param("wrk", marks=pytest.mark.skipif(not shutil.which("wrk"), reason="no wrk")),
+        ("python", "gthread"),
+        ("python", "asgi"),  # the deployment for many devices (device_bench.asgi)
+        pytest.param("wrk", "gthread",
+                     marks=pytest.mark.skipif(not shutil.which("wrk"), reason="no wrk")),
     ],
-)
-def test_short_run_accounts_for_every_report(client: str, capsys: Any) -> None:
+)  # fmt: skip
+def test_short_run_accounts_for_every_report(client: str, worker: str, capsys: Any) -> None:
     argv = ["--reports", "300", "--connections", "4", "--server-threads", "2",
             "--max-seconds", "60", "--client", client, "--json"]  # fmt: skip
-    assert collector_load.main(argv) == 0
+    assert collector_load.main(argv + (["--asgi"] if worker == "asgi" else [])) == 0
     figures = json.loads(capsys.readouterr().out)
     # wrk may take a few answers past the count (other connections of the stopping thread)
     assert 300 <= figures["acknowledged"] <= figures["sent"] <= 300 + 4

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import inspect
 
+from benchmarks.example_reports import example_report, with_latency
 from device_bench import migrations, store
 from device_bench.db import get_engine
-from device_bench.examples import example_report, with_latency
 from device_bench.tables import metadata
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from device_bench.examples import EXAMPLE_SHA256, example_report, with_latency
+from benchmarks.example_reports import EXAMPLE_SHA256, example_report, with_latency
 from device_bench.schema import Report
 from device_bench.validity import check
 

@@ -85,7 +85,7 @@ def calib(tiny_data: Path, source):
 @pytest.fixture()
 def wrong_normalization(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the TFLite exporter write a detector.json with the wrong mean/std."""
-    from exporters.formats.tflite import TFLiteFormat
+    from exporters.formats.tflite.format import TFLiteFormat
 
     def broken(self, artifact, spec):
         return spec.with_input(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))

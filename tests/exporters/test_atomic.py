@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exporters.errors import OutputExistsError
-from exporters.export import export, prepare
+from exporters.export import ExportJob, export, prepare
 from exporters.formats.savedmodel import SavedModelFormat
 from sdk.spec import SPEC_FILENAME
 
@@ -29,7 +29,7 @@ def test_existing_output_is_refused_before_any_work(confident_fast: Path, tmp_pa
     dest.mkdir()
     (dest / "mine.txt").write_text("keep me")
     with pytest.raises(OutputExistsError, match="pass --force"):
-        prepare(confident_fast, "tflite", None, tmp_path)
+        prepare(ExportJob(confident_fast, "tflite", None, tmp_path))
     assert (dest / "mine.txt").read_text() == "keep me"
 
 

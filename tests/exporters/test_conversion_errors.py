@@ -31,7 +31,7 @@ def test_without_a_culprit_the_first_line_is_kept():
 def test_an_op_tflite_lacks_is_reported_by_name(tmp_path: Path):
     import tensorflow as tf
 
-    from exporters.formats.tflite import TFLiteFormat
+    from exporters.formats.tflite.format import TFLiteFormat
     from exporters.source import ExportSource
     from sdk.spec import DetectorSpec, InputSpec
 

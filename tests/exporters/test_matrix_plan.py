@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exporters.cli import _exit_code
-from exporters.errors import UnsupportedQuantizationError
+from exporters.errors import ExportError, UnsupportedQuantizationError
 from exporters.matrix import COLUMNS, markdown, plan
 from exporters.registry import FORMATS, get_format
 
@@ -36,6 +36,25 @@ def test_unsupported_combination_lists_the_valid_ones():
         plan("all", "int3")
 
 
+def test_a_comma_separated_list_of_quantizations():
+    assert plan("tfjs", "fp32,fp16,uint8") == (
+        [("tfjs", "fp32"), ("tfjs", "fp16"), ("tfjs", "uint8")], [])
+    cells, skipped = plan("all", "fp32,fp16")
+    assert cells == [("tflite", "fp32"), ("tflite", "fp16"), ("tfjs", "fp32"),
+                     ("tfjs", "fp16"), ("coreml", "fp16"), ("savedmodel", "fp32")]
+    assert skipped == ["coreml has no fp32 (valid: fp16, int8, palettize6, palettize4)",
+                       "savedmodel has no fp16 (valid: fp32)"]
+    with pytest.raises(UnsupportedQuantizationError, match="tfjs does not support "
+                                                           "quantization 'int8, int4'"):
+        plan("tfjs", "fp32,int8,int4")
+
+
+@pytest.mark.parametrize("bad", ["fp32,,fp16", "all,fp32", ","])
+def test_a_malformed_list_is_refused(bad):
+    with pytest.raises(ExportError, match="comma-separated list"):
+        plan("tfjs", bad)
+
+
 def test_markdown_has_one_row_per_cell_and_the_notes():
     rows = [{"format": "tflite", "quantization": "int8 -> int8_float_head", "status": "ok",
              "size_mb": 1.2, "mAP": 0.5, "mAP50": 0.8, "delta_mAP": 0.4, "p50_ms": 3.0,
@@ -49,6 +68,7 @@ def test_markdown_has_one_row_per_cell_and_the_notes():
 
 
 @pytest.mark.parametrize(("statuses", "code"), [
-    (["ok", "unchecked", "degraded"], 0), (["ok", "error"], 1), (["error", "failed"], 3)])
+    (["ok", "unchecked", "degraded", "up-to-date"], 0), (["ok", "error"], 1),
+    (["error", "failed"], 3)])
 def test_exit_codes(statuses, code):
     assert _exit_code([{"status": s} for s in statuses]) == code

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters import tflite_int8
 from exporters.errors import ParityError
 from exporters.export import export
-from exporters.formats.tflite import FLOAT_HEAD
+from exporters.formats.tflite import int8 as tflite_int8
+from exporters.formats.tflite.format import FLOAT_HEAD
 from sdk.spec import DetectorSpec
 
 
@@ -55,7 +55,7 @@ def test_full_int8_over_budget_retries_with_a_float_head(source, calib, tmp_path
 @pytest.mark.slow
 def test_int8_io_writes_the_input_quantization(source, calib, tiny_data: Path,
                                                tmp_path: Path):
-    from sdk.runtime.backends import TFLiteBackend
+    from sdk.runtime.tflite import TFLiteBackend
 
     result = export(source, "tflite", "int8", out_root=tmp_path, calib=calib,
                     data=tiny_data, options={"int8_io": True})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.parity import DEFAULT_BUDGETS, _match, budget_for, check_parity
+from exporters.parity import DEFAULT_BUDGETS, budget_for, check_parity, match_detections
 from exporters.probes import probe_set
 from exporters.source import ExportSource
 from sdk.postprocess import RawDetections
@@ -87,10 +87,10 @@ def test_matching_is_same_class_and_iou_gated():
     ref = RawDetections(np.array([[0.1, 0.1, 0.5, 0.5]], np.float32), np.array([0.9]),
                         np.array([1]))
     shifted = replace(ref, boxes=ref.boxes + 0.02, scores=np.array([0.8]))
-    ious, deltas = _match(ref, shifted)
+    ious, deltas = match_detections(ref, shifted)
     assert len(ious) == 1 and 0.8 < ious[0] < 1 and deltas[0] == pytest.approx(0.1)
-    assert _match(ref, replace(ref, classes=np.array([2]))) == ([], [])
-    assert _match(ref, replace(ref, boxes=ref.boxes + 0.3)) == ([], [])
+    assert match_detections(ref, replace(ref, classes=np.array([2]))) == ([], [])
+    assert match_detections(ref, replace(ref, boxes=ref.boxes + 0.3)) == ([], [])
 
 
 def test_budget_override_changes_only_the_delta_map():

@@ -21,9 +21,10 @@ HEAVY = ("tensorflow", "keras", "coremltools", "tensorflowjs", "jax", "ai_edge_l
 
 
 def _defined_format_classes() -> set[type]:
+    """Every ExportFormat subclass defined in a module under exporters/formats/ (recursive)."""
     found = set()
-    for info in pkgutil.iter_modules(exporters.formats.__path__):
-        module = importlib.import_module(f"exporters.formats.{info.name}")
+    for info in pkgutil.walk_packages(exporters.formats.__path__, "exporters.formats."):
+        module = importlib.import_module(info.name)
         found |= {cls for _, cls in inspect.getmembers(module, inspect.isclass)
                   if issubclass(cls, ExportFormat) and cls is not ExportFormat
                   and cls.__module__ == module.__name__}
@@ -59,3 +60,32 @@ def test_registry_and_cli_import_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout.strip().splitlines()[-1]
     assert not set(HEAVY) & set(json.loads(out))
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_format_options_are_typed_and_apply_to_real_quantizations(name):
+    cls = get_format(name)
+    for option in cls.options:
+        assert option.name.isidentifier() and option.help
+        assert option.type in (bool, int, float, str)
+        assert isinstance(option.default, option.type)
+        assert set(option.quantizations) <= set(cls.quantizations)
+
+
+def test_the_cli_has_one_flag_per_declared_option_and_nothing_format_specific():
+    from exporters.cli import export
+
+    generic = {"--format", "--quantize", "--model", "--out", "--calib", "--data", "--split",
+               "--force", "--skip-up-to-date", "--allow-degraded", "--max-delta-map",
+               "--latency-runs", "--json"}
+    flags = {o for p in export.params for o in p.opts}
+    declared = {option.flag for name in FORMATS for option in get_format(name).options}
+    assert declared and flags == generic | declared
+    assert "--int8-io" in declared  # TFLite's, generated from its declaration
+
+
+def test_an_option_of_the_wrong_type_is_refused():
+    from exporters.errors import ExportError
+
+    with pytest.raises(ExportError, match="tflite option int8_io takes a bool, got 'yes'"):
+        get_format("tflite")(int8_io="yes")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exporters.tfjs_graph import unfuse_tensor_biases
+from exporters.formats.tfjs.graph import unfuse_tensor_biases
 
 
 def _fused(name: str, bias: str, *ops: str) -> dict:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from sdk.pipeline import to_pixels
 from sdk.postprocess import postprocess
 from sdk.preprocess import fit, preprocess, unletterbox_boxes
 from sdk.spec import InputSpec, NmsSpec
@@ -33,14 +34,22 @@ def _b64(array: np.ndarray, dtype: str) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype).tobytes()).decode("ascii")
 
 
+def clustered_boxes(rng: np.random.Generator, n: int, objects: int,
+                    centres: tuple[float, float], sizes: tuple[float, float], spread: float,
+                    jitter: tuple[float, float]) -> np.ndarray:
+    """``n`` normalized xyxy float32 boxes jittered around ``objects`` objects, as a
+    detector's raw boxes are (centre noise ``spread``, size factor in ``jitter``)."""
+    where = rng.uniform(*centres, (objects, 2))
+    side = rng.uniform(*sizes, (objects, 2))
+    which = rng.integers(0, objects, n)
+    centre = where[which] + rng.normal(0, spread, (n, 2))
+    half = side[which] * rng.uniform(*jitter, (n, 2)) / 2
+    return np.concatenate([centre - half, centre + half], 1).astype(np.float32)
+
+
 def _raw_outputs(rng: np.random.Generator, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
     """Boxes clustered around a few objects (as a detector's are) and noisy scores."""
-    objects = rng.uniform(0.1, 0.9, (8, 2))
-    sizes = rng.uniform(0.05, 0.4, (8, 2))
-    which = rng.integers(0, 8, n)
-    centre = objects[which] + rng.normal(0, 0.03, (n, 2))
-    half = sizes[which] * rng.uniform(0.7, 1.3, (n, 2)) / 2
-    boxes = np.concatenate([centre - half, centre + half], 1).astype(np.float32)
+    boxes = clustered_boxes(rng, n, 8, (0.1, 0.9), (0.05, 0.4), 0.03, (0.7, 1.3))
     scores = rng.uniform(0, 1, (n, c)) ** 3
     scores[np.arange(n), rng.integers(0, c, n)] += 0.4 * rng.uniform(0, 1, n)
     return boxes, np.clip(scores, 0, 1).astype(np.float32)
@@ -136,14 +145,14 @@ def resize_cases() -> list[dict[str, Any]]:
 
 
 def pipeline_cases() -> list[dict[str, Any]]:
-    """Raw outputs of one image -> detections in original pixels, as Detector.detect does."""
+    """Raw outputs of one image -> detections in original pixels (sdk.pipeline.to_pixels, as
+    Detector.detect runs it)."""
     rng = np.random.default_rng(3)
     boxes, scores = _raw_outputs(rng, 300, len(LABELS))
     cases = []
     for (w, h), spec in (((640, 427), InputSpec(size=(96, 96))),
                          ((300, 500), InputSpec(size=(96, 96), resize="stretch"))):
-        raw = postprocess(boxes, scores, NmsSpec())
-        pixels = unletterbox_boxes(raw.boxes, fit(w, h, spec))
+        found = to_pixels(boxes, scores, fit(w, h, spec), NmsSpec())
         cases.append({
             "image": [w, h], "input": _input_dict(spec), "labels": list(LABELS),
             "nms": _nms_dict(NmsSpec()), "boxes": _b64(boxes, "<f4"),
@@ -151,7 +160,8 @@ def pipeline_cases() -> list[dict[str, Any]]:
             "expected": [{"bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]),
                                    float(b[3] - b[1])],
                           "label": LABELS[c], "score": float(s), "classId": int(c)}
-                         for b, s, c in zip(pixels, raw.scores, raw.classes, strict=True)],
+                         for b, s, c in zip(found.boxes, found.scores, found.classes,
+                                            strict=True)],
         })
     return cases
 

@@ -36,8 +36,8 @@ def test_inference_model_ends_at_canonical_tensors(arch, request):
 def test_fast_is_softmax_with_background_and_accurate_is_focal(tiny_fast, tiny_accurate):
     fast, fcfg, _ = load_detector(tiny_fast)
     acc, acfg, _ = load_detector(tiny_accurate)
-    assert fast.outputs[1].shape[-1] == fcfg.num_classes + 1 and fcfg.loss == "softmax_ohem"
-    assert acc.outputs[1].shape[-1] == acfg.num_classes and acfg.loss == "focal"
+    assert fast.outputs[1].shape[-1] == fcfg.num_classes + 1 and fcfg.head == "softmax"
+    assert acc.outputs[1].shape[-1] == acfg.num_classes and acfg.head == "focal"
     assert acfg.levels[0].stride == 8  # the stride-8 level for small objects
 
 

@@ -14,7 +14,7 @@ Reusable by any test that drives the browser runtime (``sdk/js``)::
 The server sends COOP ``same-origin`` + COEP ``require-corp`` (cross-origin isolation, so
 the wasm backend may use threads) and ``application/wasm`` for ``.wasm``. Chromium is
 ``/usr/bin/chromium`` driven by Playwright; Playwright's own browser download does not work
-here (DESIGN.md s4).
+here (docs/DESIGN.md section 4).
 """
 
 from __future__ import annotations

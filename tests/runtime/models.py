@@ -104,7 +104,7 @@ def export_tflite(saved_model: Path, out: Path) -> Path:
 
 def export_tfjs(saved_model: Path, out: Path) -> Path:
     """SavedModel -> fp32 TF.js graph model in ``out`` with the same detector.json."""
-    from exporters.formats.tfjs import import_converter  # with its import-time workarounds
+    from exporters.formats.tfjs.format import import_converter  # with its import-time workarounds
 
     import_converter().convert_tf_saved_model(str(saved_model), str(out))
     _copy_spec(saved_model, out, "tfjs")

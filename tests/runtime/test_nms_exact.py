@@ -10,8 +10,10 @@ import pytest
 
 from sdk.postprocess import greedy_nms, postprocess
 from sdk.spec import NmsSpec
+from tests.js.make_golden import clustered_boxes
 
-# Fast at 320 px has 3234 anchors; LiteRT runs it in ~4-8 ms on a 2-core CPU (DESIGN.md s4).
+# Fast at 320 px has 3234 anchors; LiteRT runs it in ~4-8 ms on a 2-core CPU
+# (docs/DESIGN.md section 4).
 ANCHORS = 3234
 
 
@@ -55,12 +57,7 @@ def test_blocked_nms_equals_textbook_greedy(seed):
 
 def _dense_scene(rng: np.random.Generator, classes: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Every anchor a candidate: 60 objects with 50 jittered boxes each, plus clutter."""
-    objects = rng.uniform(0.05, 0.95, (60, 2))
-    sizes = rng.uniform(0.02, 0.3, (60, 2))
-    which = rng.integers(0, 60, ANCHORS)
-    centre = objects[which] + rng.normal(0, 0.01, (ANCHORS, 2))
-    half = sizes[which] * rng.uniform(0.8, 1.2, (ANCHORS, 2)) / 2
-    boxes = np.concatenate([centre - half, centre + half], 1).astype(np.float32)
+    boxes = clustered_boxes(rng, ANCHORS, 60, (0.05, 0.95), (0.02, 0.3), 0.01, (0.8, 1.2))
     return boxes, rng.uniform(0.3, 1.0, (ANCHORS, classes)).astype(np.float32)
 
 

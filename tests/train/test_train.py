@@ -20,9 +20,11 @@ TRAIN_ARGS = ["--epochs", "1", "--batch-size", "4", "--input-size", "96"]
 
 @pytest.fixture(scope="module")
 def trained(tiny_data, tmp_path_factory):
+    # --resume without a run folder trains from epoch 1: 'make weights' on a fresh clone,
+    # where no run folder is committed
     out = tmp_path_factory.mktemp("run") / "fast"
     result = CliRunner().invoke(main, ["train", "--arch", "fast", "--data", str(tiny_data),
-                                       "--out", str(out), "--json", *TRAIN_ARGS])
+                                       "--out", str(out), "--resume", "--json", *TRAIN_ARGS])
     assert result.exit_code == 0, result.output
     return out, json.loads(result.output[result.output.index("{"):])
 
@@ -47,8 +49,10 @@ def test_resuming_a_finished_run_changes_nothing(trained, tiny_data):
     assert [f.read_bytes() for f in files] == before  # no batch-norm pass, no rewrite
 
 
-def test_resume_continues_from_the_checkpoint(trained, tiny_data):
-    out, _ = trained
+def test_resume_continues_from_a_copied_run_folder(trained, tiny_data, tmp_path):
+    import shutil
+
+    out = shutil.copytree(trained[0], tmp_path / "elsewhere")  # e.g. on another machine
     result = CliRunner().invoke(main, ["train", "--arch", "fast", "--data", str(tiny_data),
                                        "--out", str(out), "--resume", "--json",
                                        "--epochs", "2", "--batch-size", "4", "--input-size", "96",

@@ -1,13 +1,14 @@
-"""Web demo fixtures (flaskr style: app, client, runner) over fake or real TF.js exports.
+"""Web demo fixtures (flaskr style: app, client, runner) over fixture or real TF.js exports.
 
-Server tests use :mod:`fake_exports` (no TensorFlow). Browser tests use ``demo_model``:
-the confident tiny Fast detector of the runtime tests, converted to TF.js once per session.
+Server tests use export folders written by :mod:`fake_exports` (no TensorFlow). Browser
+tests use ``demo_model``: the confident tiny Fast detector of the runtime tests, converted
+to TF.js once per session, with its reference detections beside it as ``sdk export`` does.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,19 +19,19 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from device_bench.db import shutdown
-from sdk.spec import InputSpec, NmsSpec
-from tests.web_demo.fake_exports import write_fake_export, write_fake_reference
-from web_demo import create_app, reference
+from sdk.pipeline import Predict, as_dicts, detect_image
+from sdk.spec import DetectorSpec, InputSpec, NmsSpec
+from tests.web_demo.fake_exports import write_fake_export, write_reference
+from web_demo import create_app
 
 FAKE_VARIANT = "fast-tfjs-fp32"
 
 
 @pytest.fixture
 def exports_dir(tmp_path: Path) -> Path:
-    """One fake complete variant (fast fp32) with its reference; the rest is missing."""
+    """One complete variant (fast fp32) with its reference.json; the rest is missing."""
     root = tmp_path / "exports"
     write_fake_export(root / FAKE_VARIANT)
-    write_fake_reference(root, "fast")
     return root
 
 
@@ -39,7 +40,6 @@ def app_config(tmp_path: Path, exports_dir: Path) -> dict[str, Any]:
     """Test configuration; tests tweak it before ``app`` is created."""
     return {
         "TESTING": True,
-        "AUTO_BUILD": False,
         "EXPORTS_DIR": str(exports_dir),
         "MODELS": ("fast", "accurate"),
         "QUANTIZATIONS": ("fp32", "fp16"),
@@ -79,7 +79,7 @@ class DemoModel:
     """Real TF.js exports of one detector, and the same detector in Python."""
 
     exports: Path
-    predict: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    predict: Predict
     input_spec: InputSpec
     nms: NmsSpec
     labels: tuple[str, ...]
@@ -87,7 +87,7 @@ class DemoModel:
     def detect(self, rgb: np.ndarray, min_score: float) -> list[dict[str, Any]]:
         """Python reference detections of one RGB image at ``min_score``."""
         nms = replace(self.nms, score_threshold=min_score)
-        return reference.detect(self.predict, self.input_spec, nms, self.labels, rgb)
+        return as_dicts(detect_image(self.predict, rgb, self.input_spec, nms), self.labels)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,7 @@ def demo_model(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path) -> Dem
 
     ``fast-tfjs-fp32`` and ``fast-tfjs-fp16`` are two conversions of it; ``accurate-tfjs-fp32``
     is a copy under the other model name, so the model selector has something to switch to.
-    Both models get the fp32 reference detections the benchmark's accuracy check needs.
+    Every folder gets the fp32 reference.json the benchmark's accuracy check needs.
     """
     from tests.runtime import models
 
@@ -107,8 +107,12 @@ def demo_model(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path) -> Dem
     fp32 = models.export_tfjs(saved, exports / "fast-tfjs-fp32")  # also readies tensorflowjs
     _fp16_copy(saved, fp32, exports / "fast-tfjs-fp16")
     shutil.copytree(fp32, exports / "accurate-tfjs-fp32")
-    predict = reference.keras_predict(model)
-    probes = reference.compute(predict, cfg.input_spec, cfg.nms, cfg.labels)
-    for name in ("fast", "accurate"):
-        reference.save(exports, name, probes, cfg.nms.score_threshold)
+
+    def predict(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = model(inputs, training=False)
+        return np.asarray(out["boxes"]), np.asarray(out["scores"])
+
+    spec = DetectorSpec.load(fp32)
+    for name in ("fast-tfjs-fp32", "fast-tfjs-fp16", "accurate-tfjs-fp32"):
+        write_reference(exports / name, predict, spec, source="keras fp32 tiny fast")
     return DemoModel(exports, predict, cfg.input_spec, cfg.nms, cfg.labels)

@@ -6,6 +6,7 @@ test ends by checking that the page logged no error.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,12 @@ from flask import Flask
 
 from device_bench.db import shutdown
 from sdk.bench.protocol import compare_detections
+from sdk.probes import synthetic_probes
 from tests.web_demo.conftest import DemoModel
 from tests.web_demo.demo_browser import CHROMIUM, PHONE, chromium_args, live_server
 from tests.web_demo.fake_camera import camera_frame, camera_frame_rgb, write_y4m
 from web_demo import create_app
-from web_demo.reference import probe_paths
+from web_demo.assets import sample_paths
 from web_demo.variants import artifact_sha256
 
 pytestmark = pytest.mark.browser
@@ -40,7 +42,7 @@ def camera_sample(demo_model: DemoModel) -> Path:
     def found(path: Path) -> int:
         return len(demo_model.detect(camera_frame_rgb(camera_frame(path)), PAGE_MIN_SCORE))
 
-    return max(probe_paths(), key=found)
+    return max(sample_paths(), key=found)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory, camera_sample: Path) -
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory, demo_model: DemoModel) -> Iterator[Flask]:
     db = tmp_path_factory.mktemp("db") / "bench.sqlite"
-    app = create_app({"TESTING": True, "AUTO_BUILD": False, "EXPORTS_DIR": str(demo_model.exports),
+    app = create_app({"TESTING": True, "EXPORTS_DIR": str(demo_model.exports),
                       "QUANTIZATIONS": ("fp32", "fp16"), "DATABASE_URL": f"sqlite:///{db}",
                       "RATE_LIMIT_PER_MINUTE": 0})
     yield app
@@ -285,7 +287,7 @@ def test_benchmark_report_survives_a_failed_submit(phone: Phone, demo_app: Flask
     assert report["runtime"]["cross_origin_isolated"] is True
     assert report["device"]["name"] == "Pixel 7" and report["device"]["cores"] >= 1
     assert report["model"]["sha256"] == artifact_sha256(demo_model.exports / "fast-tfjs-fp32")
-    assert report["accuracy"]["probe_images"] == len(probe_paths())
+    assert report["accuracy"]["probe_images"] == len(synthetic_probes())  # the exporter's set
     assert report["page"]["hidden_during_run"] is False
     assert record["valid"], record["reasons"]
     page.wait_for_selector("#outbox-status:has-text('stored and ranked')")
@@ -344,3 +346,56 @@ def test_benchmark_on_a_hidden_page_is_stored_but_not_ranked(phone: Phone,
     assert record["report"]["page"]["hidden_during_run"] is True
     assert not record["valid"] and any(r.startswith("page_hidden") for r in record["reasons"])
     assert "not ranked" in page.text_content("#outbox-status")
+
+
+@pytest.fixture
+def lone_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A second server over an exports folder the test fills in; yields (folder, base URL)."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    app = create_app({"TESTING": True, "EXPORTS_DIR": str(exports),
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite'}",
+                      "RATE_LIMIT_PER_MINUTE": 0})
+    with live_server(app) as url:
+        yield exports, url
+    shutdown(app)
+
+
+def test_without_exports_the_page_says_what_to_run(browser: Any,
+                                                    lone_server: tuple[Path, str]) -> None:
+    _exports, url = lone_server
+    phone = Phone(browser, url)
+    try:
+        page = phone.open()
+        phone.wait_for("body[data-detector=none]")
+        page.wait_for_selector("#missing:not([hidden])")
+        assert "make demo" in page.text_content("#missing-summary")
+        assert "sdk export --format tfjs --model fast --quantize fp32" in page.text_content(
+            "#missing-list")
+        assert "No model is exported yet" in page.text_content("#status")
+        assert phone.errors == []
+    finally:
+        phone.context.close()
+
+
+def test_benchmark_without_reference_says_the_fingerprint_is_unavailable(
+        browser: Any, lone_server: tuple[Path, str], demo_model: DemoModel) -> None:
+    exports, url = lone_server
+    folder = shutil.copytree(demo_model.exports / "fast-tfjs-fp32", exports / "fast-tfjs-fp32")
+    (folder / "reference.json").unlink()  # exported by an older sdk
+    phone = Phone(browser, url)
+    try:
+        page = phone.open()
+        phone.wait_for(f"{READY}[data-variant='fast-tfjs-fp32']")
+        page.click("#bench-run")
+        phone.wait_for("body[data-outbox='0']", timeout=120_000)
+        assert "unavailable" in page.text_content("#bench-result")
+        assert "not ranked" in page.text_content("#outbox-status")
+        report = phone.page.evaluate("fetch('/api/v1/reports').then(r => r.json())")["items"][0]
+        assert report["report"]["accuracy"]["probe_images"] == 0
+        assert "fingerprint unavailable" in report["report"]["notes"]
+        assert any(r.startswith("accuracy_unchecked") for r in report["reasons"])
+        # the one expected failure: the reference route answers 404
+        assert all("404" in e for e in phone.errors), phone.errors
+    finally:
+        phone.context.close()

@@ -36,8 +36,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
 
 
 def _serve(served: dict[str, Any], *args: str) -> Any:
-    result = CliRunner().invoke(main, ["serve", "--no-build", "--exports", served["exports"],
-                                       *args])
+    result = CliRunner().invoke(main, ["serve", "--exports", served["exports"], *args])
     if "app" in served:
         from device_bench.db import shutdown
 
@@ -59,8 +58,23 @@ def test_http_prints_local_and_lan_urls_and_a_qr_code(served: dict[str, Any]) ->
     assert "--https" in result.output  # phones need it for the camera
     assert served["host"] == "0.0.0.0" and served["port"] == 8123
     assert served["ssl_context"] is None
-    assert served["app"].config["AUTO_BUILD"] is False
     assert served["app"].config["EXPORTS_DIR"] == served["exports"]
+
+
+def test_missing_exports_are_named_with_the_command_that_makes_them(
+        served: dict[str, Any]) -> None:
+    from tests.web_demo.fake_exports import write_fake_export
+
+    write_fake_export(Path(served["exports"]) / "fast-tfjs-fp32")
+    result = _serve(served)
+    assert result.exit_code == 0, result.output
+    assert f"Exports: {served['exports']} (1 TF.js variant(s))" in result.output
+    assert "make demo" in result.output
+    out = served["exports"]
+    assert f"sdk export --format tfjs --model fast --quantize fp16,uint8 --out {out}" \
+        in result.output
+    assert f"sdk export --format tfjs --model accurate --quantize fp32,fp16,uint8 --out {out}" \
+        in result.output
 
 
 def test_loopback_host_has_no_lan_url(served: dict[str, Any]) -> None:
@@ -120,8 +134,7 @@ def _free_port() -> int:
 
 def test_runs_under_gunicorn(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "WEB_DEMO_AUTO_BUILD": "false",
-           "WEB_DEMO_EXPORTS_DIR": str(tmp_path / "exports"),
+    env = {**os.environ, "WEB_DEMO_EXPORTS_DIR": str(tmp_path / "exports"),
            "DEVICE_BENCH_DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite'}"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}",

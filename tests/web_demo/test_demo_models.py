@@ -1,13 +1,19 @@
-"""Model routes: listing with status, only files inside export folders, missing models."""
+"""Model routes: listing with status, only files inside export folders, missing models,
+and the reference detections each export carries (reference.json)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
+from sdk.exports import REFERENCE_FILE
+from sdk.probes import pixels_sha256, synthetic_probes
+from sdk.spec import DetectorSpec
+from tests.web_demo.fake_exports import write_fake_export
 from web_demo.variants import artifact_sha256, parse_name
 
 MODEL_URL = "/models/fast-tfjs-fp32"
@@ -34,15 +40,16 @@ def test_listing_has_configured_variants_with_status(client: FlaskClient,
 
 
 def test_extra_complete_exports_are_offered(client: FlaskClient, exports_dir: Path) -> None:
-    from tests.web_demo.fake_exports import write_fake_export
-
     write_fake_export(exports_dir / "my-model-tfjs-uint8")
-    (exports_dir / "half-done-tfjs-fp32").mkdir()  # no model.json: not offered
+    (exports_dir / "half-done-tfjs-fp32").mkdir()  # no detector.json: not offered
+    write_fake_export(exports_dir / ".mine-tfjs-fp16.tmp-1234")  # an export being written
+    write_fake_export(exports_dir / "fast-tflite-fp32")  # another format
     (exports_dir / "notes").mkdir()
     variants = _variants(client)
     assert variants["my-model-tfjs-uint8"]["status"] == "ready"
     assert variants["my-model-tfjs-uint8"]["model"] == "my-model"
-    assert "half-done-tfjs-fp32" not in variants and "notes" not in variants
+    assert set(variants) == {"fast-tfjs-fp32", "fast-tfjs-fp16", "accurate-tfjs-fp32",
+                             "accurate-tfjs-fp16", "my-model-tfjs-uint8"}
 
 
 def test_sha256_changes_when_a_shard_changes(exports_dir: Path) -> None:
@@ -62,7 +69,9 @@ def test_no_model_at_all(app_config: dict, tmp_path: Path) -> None:
         body = client.get("/api/models").json
         assert body["default"] is None
         assert {v["status"] for v in body["variants"]} == {"missing"}
+        assert "make demo" in body["hint"] and "sdk export --format tfjs" in body["hint"]
         assert client.get("/").status_code == 200  # the page itself explains what is missing
+        assert not (tmp_path / "nothing").exists()  # the server builds nothing
     finally:
         shutdown(app)
 
@@ -77,6 +86,7 @@ def test_missing_model_is_a_json_404(client: FlaskClient, url: str) -> None:
     assert response.status_code == 404
     assert response.json["error"] == "model_not_found"
     assert "not available" in response.json["message"]
+    assert "make demo" in response.json["message"]
 
 
 def test_missing_file_in_a_model_is_a_json_404(client: FlaskClient) -> None:
@@ -93,7 +103,7 @@ def test_missing_file_in_a_model_is_a_json_404(client: FlaskClient) -> None:
     "..\\..\\secret.txt",
     "/etc/passwd",
     "%2fetc%2fpasswd",
-    ".web_demo/reference-fast.json",
+    ".tmp/model.json",
     "./.hidden",
 ])
 def test_path_traversal_is_refused(client: FlaskClient, exports_dir: Path, path: str) -> None:
@@ -133,8 +143,6 @@ def test_symlink_escaping_the_export_folder_is_refused(client: FlaskClient,
 def test_symlinked_variant_folder_pointing_outside_is_not_served(
         client: FlaskClient, exports_dir: Path, tmp_path: Path) -> None:
     """A whole export folder may be a symlink (e.g. to a shared disk); files resolve there."""
-    from tests.web_demo.fake_exports import write_fake_export
-
     elsewhere = write_fake_export(tmp_path / "shared" / "model")
     os.symlink(elsewhere, exports_dir / "linked-tfjs-fp32")
     assert client.get("/models/linked-tfjs-fp32/model.json").status_code == 200
@@ -147,26 +155,83 @@ def test_symlink_inside_the_folder_is_served(client: FlaskClient, exports_dir: P
     assert client.get(f"{MODEL_URL}/alias.json").status_code == 200
 
 
-def test_reference_detections_for_the_benchmark(client: FlaskClient) -> None:
+def test_reference_detections_for_the_benchmark(client: FlaskClient, exports_dir: Path) -> None:
+    written = json.loads((exports_dir / "fast-tfjs-fp32" / REFERENCE_FILE).read_text())
     body = client.get("/api/models/fast-tfjs-fp32/reference").json
-    assert body["model"] == "fast" and 0 < body["score_threshold"] < 1
-    assert [p["url"] for p in body["probes"]] == [
-        f"/static/samples/sample-{i}.jpg" for i in range(1, 5)]
-    first = body["probes"][0]
-    assert first["detections"][0]["label"] == "square"
-    x1, y1, x2, y2 = first["detections"][0]["box"]
-    assert 0 <= x1 < x2 <= first["width"] and 0 <= y1 < y2 <= first["height"]
+    assert body["variant"] == "fast-tfjs-fp32" and body["source"] == "test fixture"
+    # detector.json's NMS default, the one the reference was computed with
+    assert body["score_threshold"] == DetectorSpec.load(exports_dir / "fast-tfjs-fp32").nms \
+        .score_threshold
+    probes = synthetic_probes()
+    assert [p["url"] for p in body["probes"]] == [f"/api/probes/{i}.png"
+                                                  for i in range(len(probes))]
+    assert [p["sha256"] for p in body["probes"]] == [pixels_sha256(im) for im in probes]
+    assert [p["detections"] for p in body["probes"]] == written["detections"]
+    first = body["probes"][0]["detections"][0]
+    assert first["label"] == "square"  # the stand-in model's one box, in probe pixels
+    height, width = probes[0].shape[:2]
+    x1, y1, x2, y2 = first["box"]
+    assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
 
 
-def test_reference_missing_or_stale(client: FlaskClient, exports_dir: Path) -> None:
-    from web_demo.reference import reference_path
+def test_export_without_reference_is_served_without_fingerprint(client: FlaskClient,
+                                                                exports_dir: Path) -> None:
+    write_fake_export(exports_dir / "fast-tfjs-fp16", reference=False)  # an older sdk's export
+    variant = _variants(client)["fast-tfjs-fp16"]
+    assert variant["status"] == "ready" and variant["reference"] is False
+    assert "fingerprint unavailable" in variant["message"]
+    assert client.get("/models/fast-tfjs-fp16/model.json").status_code == 200
+    response = client.get("/api/models/fast-tfjs-fp16/reference")
+    assert response.status_code == 404 and response.json["error"] == "reference_missing"
+    message = response.json["message"]
+    assert "fingerprint unavailable" in message and REFERENCE_FILE in message
+    assert "sdk export --format tfjs --model fast --quantize fp16 --force" in message
 
-    assert client.get("/api/models/fast-tfjs-fp16/reference").status_code == 404
-    path = reference_path(exports_dir, "fast")
-    path.write_text(path.read_text().replace('"sample-1.jpg"', '"old-probe.jpg"'))
+
+def test_reference_of_other_probe_images_is_not_used(client: FlaskClient,
+                                                     exports_dir: Path) -> None:
+    assert client.get("/api/models/fast-tfjs-fp16/reference").json["error"] == "model_not_found"
+    path = exports_dir / "fast-tfjs-fp32" / REFERENCE_FILE
+    data = json.loads(path.read_text())
+    data["probes"] = {"description": "old sample JPEGs", "sha256": ["0" * 64] * 4}
+    path.write_text(json.dumps(data))
     response = client.get("/api/models/fast-tfjs-fp32/reference")
     assert response.status_code == 404 and response.json["error"] == "reference_missing"
+    assert "other probe images (old sample JPEGs)" in response.json["message"]
     assert _variants(client)["fast-tfjs-fp32"]["reference"] is False
+
+
+def test_export_of_older_weights_says_so(client: FlaskClient, exports_dir: Path,
+                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'make demo' re-exports it; until then it is served, with a note."""
+    from sdk.models.io import WEIGHTS_FILE, weights_sha256
+
+    bundled = tmp_path / "weights"
+    (bundled / "fast").mkdir(parents=True)
+    (bundled / "fast" / "config.json").write_text("{}")
+    (bundled / "fast" / WEIGHTS_FILE).write_bytes(b"weights")
+    monkeypatch.setattr("sdk.models.io.BUNDLED_DIR", bundled)
+    spec_path = exports_dir / "fast-tfjs-fp32" / "detector.json"
+    spec = json.loads(spec_path.read_text())
+    spec["provenance"] = {"source_weights_sha256": weights_sha256(bundled / "fast")}
+    spec_path.write_text(json.dumps(spec))
+    assert _variants(client)["fast-tfjs-fp32"]["message"] == ""
+
+    (bundled / "fast" / WEIGHTS_FILE).write_bytes(b"retrained weights")  # 'make weights-fast'
+    variant = _variants(client)["fast-tfjs-fp32"]
+    assert variant["status"] == "ready"
+    assert "older weights" in variant["message"] and "make demo" in variant["message"]
+
+
+def test_serving_writes_nothing(client: FlaskClient, exports_dir: Path) -> None:
+    def tree() -> list[tuple[str, int]]:
+        return sorted((str(p), p.stat().st_mtime_ns) for p in exports_dir.rglob("*"))
+
+    before = tree()
+    for url in ("/api/models", "/models/fast-tfjs-fp32/model.json",
+                "/api/models/fast-tfjs-fp32/reference", "/api/models/fast-tfjs-fp16/reference"):
+        client.get(url)
+    assert tree() == before
 
 
 @pytest.mark.parametrize(("name", "parsed"), [

@@ -1,14 +1,16 @@
-"""The bundled sample images and the fp32 reference detections computed on them."""
+"""The bundled sample images (no camera) and the probe images (benchmark), as served."""
 
 from __future__ import annotations
 
-import json
+import io
 from pathlib import Path
 
 import numpy as np
+from flask.testing import FlaskClient
 from PIL import Image
 
-from web_demo import reference
+from sdk.probes import synthetic_probes
+from web_demo.assets import sample_paths
 from web_demo.make_samples import COUNT, render_samples
 
 
@@ -19,7 +21,7 @@ def _pixels(path: Path) -> np.ndarray:
 
 def test_committed_samples_are_what_the_script_renders(tmp_path: Path) -> None:
     fresh = render_samples(tmp_path)
-    committed = reference.probe_paths()
+    committed = sample_paths()
     assert [p.name for p in fresh] == [p.name for p in committed]
     assert len(fresh) == COUNT
     for new, old in zip(fresh, committed, strict=True):
@@ -31,14 +33,27 @@ def test_committed_samples_are_what_the_script_renders(tmp_path: Path) -> None:
     assert all(p.stat().st_size < 64 * 1024 for p in committed)
 
 
-def test_reference_from_trained_weights(tmp_path: Path, tiny_fast: Path) -> None:
-    path = reference.build(tmp_path, "fast", source=tiny_fast)
-    data = json.loads(path.read_text())
-    assert data["model"] == "fast"
-    assert [p["name"] for p in data["probes"]] == [p.name for p in reference.probe_paths()]
-    assert reference.is_current(tmp_path, "fast")
-    assert not reference.is_current(tmp_path, "accurate")
-    for probe in data["probes"]:
-        for det in probe["detections"]:
-            assert set(det) == {"box", "label", "score"}
-            assert 0 <= det["box"][0] <= det["box"][2] <= probe["width"]
+def test_probe_images_are_served_losslessly(client: FlaskClient) -> None:
+    """The browser benchmarks on exactly the pixels the exporter's reference was made on."""
+    probes = synthetic_probes()
+    for index, expected in enumerate(probes):
+        response = client.get(f"/api/probes/{index}.png")
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        with Image.open(io.BytesIO(response.data)) as im:
+            assert im.format == "PNG"
+            assert np.array_equal(np.asarray(im.convert("RGB")), expected)
+    missing = client.get(f"/api/probes/{len(probes)}.png")
+    assert missing.status_code == 404 and missing.json["error"] == "not_found"
+
+
+def test_probe_images_revalidate_with_etag(client: FlaskClient) -> None:
+    first = client.get("/api/probes/0.png")
+    assert "no-cache" in first.headers["Cache-Control"]
+    again = client.get("/api/probes/0.png", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+
+
+def test_page_lists_samples_and_probes(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "/static/samples/sample-1.jpg" in html  # shown without a camera
+    assert f"/api/probes/{len(synthetic_probes()) - 1}.png" in html  # timed by the benchmark

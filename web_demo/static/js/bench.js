@@ -1,8 +1,10 @@
-// The standardized device benchmark in the browser (sdk/bench/protocol.py, DESIGN.md s6):
-// load, first inference, warm-up and the measured loop are timed separately, each loop is
-// bounded by count and time, latencies become p50/p90/p99/min/max/mean with FPS = 1000/p50,
-// stages are medians, and an accuracy fingerprint on the probe images is compared with the
-// server's fp32 reference. The result is a report matching device_bench/schema.py (v1).
+// The standardized device benchmark in the browser (sdk/bench/protocol.py, docs/DESIGN.md
+// section 6): load, first inference, warm-up and the measured loop are timed separately, each
+// loop is bounded by count and time, latencies become p50/p90/p99/min/max/mean with
+// FPS = 1000/p50, stages are medians, and an accuracy fingerprint on the probe images (the
+// synthetic probe set of the parity gate and `sdk bench`, served as PNG) is compared with the
+// fp32 reference detections the export carries (reference.json). The result is a report
+// matching device_bench/schema.py (v1).
 import { deviceInfo, gpuRenderer, uuid4 } from "./env.js";
 import { compareDetections, fpsFromP50, median, shouldStop, summarize } from "./protocol.js";
 
@@ -11,6 +13,14 @@ const STAGES = ["preprocess", "inference", "readback", "postprocess"];
 async function fetchJson(url) {
   const response = await fetch(url, { cache: "no-store" });
   return response.ok ? response.json() : null;
+}
+
+/** The variant's reference detections, or null and why the fingerprint is unavailable. */
+async function fetchReference(variant) {
+  const response = await fetch(`/api/models/${variant.name}/reference`, { cache: "no-store" });
+  const body = await response.json().catch(() => null);
+  if (response.ok) return { reference: body, problem: null };
+  return { reference: null, problem: body?.message || `reference: HTTP ${response.status}` };
 }
 
 async function loadImage(url) {
@@ -133,17 +143,18 @@ function modelPart(variant, detector) {
 /**
  * Run the protocol on one variant and build the report.
  * @param {object} options {variant (from /api/models), backend, deviceName, load(url, opts),
- *   sampleUrls (probe images when the server has no reference), onProgress(text)}
- * @returns {Promise<{report: object, detector: object}>} the detector stays loaded for reuse.
+ *   probeUrls (the probe images, also timed when the export has no reference), onProgress(text)}
+ * @returns {Promise<{report: object, detector: object, problem: string|null}>} the detector
+ *   stays loaded for reuse; `problem` says why there was no accuracy fingerprint.
  */
-export async function runBenchmark({ variant, backend, deviceName, load, sampleUrls, onProgress }) {
+export async function runBenchmark({ variant, backend, deviceName, load, probeUrls, onProgress }) {
   const progress = onProgress ?? (() => {});
   progress("Fetching the protocol and the reference detections…");
   const protocol = await fetchJson("/api/v1/protocol");
   if (!protocol) throw new Error("the server did not send the benchmark protocol");
-  const reference = await fetchJson(`/api/models/${variant.name}/reference`);
+  const { reference, problem } = await fetchReference(variant);
   // Real images, not zeros: the NMS cost depends on how many boxes survive.
-  const urls = reference ? reference.probes.map((p) => p.url) : sampleUrls;
+  const urls = reference ? reference.probes.map((p) => p.url) : probeUrls;
   const probes = await Promise.all(urls.map(loadImage));
   const watch = new VisibilityWatch();
   watch.start();
@@ -163,11 +174,11 @@ export async function runBenchmark({ variant, backend, deviceName, load, sampleU
     const warm = await timedLoop(protocol.warmup, step, onRun("Warming up"));
     progress("Measuring…");
     const loop = await timedLoop(protocol.measure, step, onRun("Measuring"));
-    progress("Checking accuracy against the fp32 reference…");
+    progress(reference ? "Checking accuracy against the fp32 reference…" : problem);
     const accuracy = await accuracyCheck(detector, probes, reference, protocol);
     const report = buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName,
-      backend, hidden: watch.stop() });
-    return { report, detector };
+      backend, hidden: watch.stop(), problem });
+    return { report, detector, problem };
   } catch (err) {
     watch.stop();
     detector?.dispose();
@@ -176,7 +187,9 @@ export async function runBenchmark({ variant, backend, deviceName, load, sampleU
 }
 
 function buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName, backend,
-  hidden }) {
+  hidden, problem }) {
+  const notes = [backend === "auto" ? `backend chosen by auto: ${detector.info.backend}` : "",
+    problem ?? ""].filter(Boolean).join("; ").slice(0, 2000);
   return {
     report_id: uuid4(),
     protocol_version: protocol.version,
@@ -187,6 +200,6 @@ function buildReport({ protocol, variant, detector, warm, loop, accuracy, device
     timing: timingPart(detector, warm, loop, protocol),
     accuracy,
     page: { hidden_during_run: hidden },
-    notes: backend === "auto" ? `backend chosen by auto: ${detector.info.backend}` : null,
+    notes: notes || null,
   };
 }

@@ -1,4 +1,4 @@
-// What the benchmark report says about the device and browser (DESIGN.md section 6).
+// What the benchmark report says about the device and browser (docs/DESIGN.md section 6).
 
 const NAME_KEY = "sdk-demo.device-name";
 

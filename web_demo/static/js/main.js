@@ -6,13 +6,12 @@ import { runBenchmark } from "./bench.js";
 import { cameraUnavailableReason, explainCameraError, openCamera, play, stopStream } from "./camera.js";
 import { deviceName, rememberDeviceName } from "./env.js";
 import { LiveView } from "./live.js";
-import { buildActive, fetchModels, ModelPicker, renderBuild } from "./models.js";
+import { fetchModels, ModelPicker, renderMissing } from "./models.js";
 import { enqueue, pending, Retrier } from "./outbox.js";
 import { LiveStats } from "./stats.js";
 
 const $ = (id) => document.getElementById(id);
 const page = JSON.parse($("page-data").textContent);
-const BUILD_POLL_MS = 2000;
 const MAX_LISTED = 20;
 
 // "?variant=fast-tfjs-fp16&backend=wasm" preselects, so a setup can be shared as a link.
@@ -123,15 +122,17 @@ async function showImage(url) {
   await live.showStill(url);
 }
 
-function showBenchResult(report) {
+function showBenchResult(report, problem) {
   const t = report.timing;
   const rows = [
     ["Backend", backendText({ ...report.runtime })], ["FPS (1000 / p50)", fmt(t.fps)],
     ["Latency p50 / p90 / p99", `${fmt(t.latency_ms.p50)} / ${fmt(t.latency_ms.p90)} / ${fmt(t.latency_ms.p99)} ms`],
     ["Load / first inference", `${fmt(t.load_ms, 0)} / ${fmt(t.first_inference_ms, 0)} ms`],
     ["Runs (warm-up)", `${t.runs} (${t.warmup_runs})`],
-    ["Accuracy vs fp32", `${Math.round(report.accuracy.matched_fraction * 100)}% recalled on ` +
-      `${report.accuracy.probe_images} probe images${report.accuracy.passed ? "" : " (not passed)"}`],
+    ["Accuracy vs fp32", report.accuracy.probe_images
+      ? `${Math.round(report.accuracy.matched_fraction * 100)}% recalled on ` +
+        `${report.accuracy.probe_images} probe images${report.accuracy.passed ? "" : " (not passed)"}`
+      : `unavailable: ${problem}`],
   ];
   $("bench-result").replaceChildren(...rows.flatMap(([k, v]) => {
     const dt = document.createElement("dt");
@@ -165,13 +166,13 @@ async function benchmark() {
   document.body.dataset.detector = "loading";
   (await live.detach())?.dispose();
   try {
-    const { report, detector } = await runBenchmark({
+    const { report, detector, problem } = await runBenchmark({
       variant, backend: $("backend-select").value, deviceName: $("device-name").value, load,
-      sampleUrls: page.samples.map((s) => s.url),
+      probeUrls: page.probes,
       onProgress: (text) => { $("bench-status").textContent = text; },
     });
     enqueue(report); // first to local storage: a failed POST is retried, never lost
-    showBenchResult(report);
+    showBenchResult(report, problem);
     $("bench-status").textContent = "Benchmark done. Sending the report…";
     if (token === state.loading) adopt(detector, variant); else detector.dispose();
     await retrier.now();
@@ -193,14 +194,13 @@ async function refreshModels() {
     return;
   }
   picker.update(listing, params.get("variant"));
-  renderBuild(listing, $("build"), $("build-summary"), $("build-list"));
+  renderMissing(listing, $("missing"), $("missing-summary"), $("missing-list"));
   if (!listing.default) {
     document.body.dataset.detector = "none";
-    setStatus("No model is available yet (see below).", true);
+    setStatus("No model is exported yet (see below).", true);
   } else if (!live.detector && document.body.dataset.detector !== "loading") {
     await useVariant();
   }
-  if (buildActive(listing)) setTimeout(refreshModels, BUILD_POLL_MS);
 }
 
 function wire() {

@@ -1,12 +1,10 @@
-// The model variants offered by the server (GET /api/models) and the two selectors.
+// The model variants offered by the server (GET /api/models) and the two selectors. The
+// server only serves what `sdk export --format tfjs` made (`make demo` runs it).
 
 const STATUS_TEXT = {
   ready: "",
-  queued: "queued",
-  building: "building…",
-  failed: "failed",
-  unavailable: "unavailable",
   missing: "not exported",
+  broken: "unreadable",
 };
 
 export async function fetchModels() {
@@ -68,29 +66,17 @@ export class ModelPicker {
   }
 }
 
-/** Show what the server is building (or why nothing can be built). */
-export function renderBuild(listing, box, summary, list) {
-  const build = listing.build;
-  const notReady = listing.variants.filter((v) => v.status !== "ready");
-  box.hidden = !notReady.length && build.phase !== "running";
+/** Show which variants are missing or incomplete, and what to run: the server builds none. */
+export function renderMissing(listing, box, summary, list) {
+  const noted = listing.variants.filter((v) => v.status !== "ready" || v.message);
+  box.hidden = !noted.length;
   if (box.hidden) return;
-  const progress = build.total ? ` (${build.done}/${build.total})` : "";
-  const phases = {
-    running: `Building TF.js exports${progress}: ${build.current || ""}`,
-    waiting: "Another server process is building the exports…",
-    unavailable: `Missing exports cannot be built here: ${build.message}`,
-  };
-  summary.textContent = phases[build.phase] || (listing.default ? "Some variants are not available:" :
-    "No model is available yet.");
-  list.replaceChildren(...notReady.map((v) => {
+  summary.textContent = listing.default
+    ? "Some variants are missing or incomplete:"
+    : `No model is exported yet: ${listing.hint}.`;
+  list.replaceChildren(...noted.map((v) => {
     const li = document.createElement("li");
     li.textContent = `${v.name}: ${v.message || STATUS_TEXT[v.status] || v.status}`;
     return li;
   }));
-}
-
-/** True while the server may still turn a variant ready (keep polling). */
-export function buildActive(listing) {
-  return ["running", "waiting"].includes(listing.build.phase) ||
-    listing.variants.some((v) => v.status === "queued" || v.status === "building");
 }
