@@ -1,1 +1,1 @@
-"""One module per export format; see :mod:`exporters.registry`."""
+"""One package (or module) per export format; see :mod:`exporters.registry`."""

@@ -1,8 +1,8 @@
 """Load-time checks of a model's tensors against its ``detector.json``.
 
-Converters rename and reorder outputs between versions (docs/DESIGN.md section 5), so every
-backend reads the outputs by the names in the spec and fails here, at load, with a message
-naming the file, the tensor and both shapes, instead of returning wrong boxes later.
+Converters rename and reorder outputs between versions (docs/DESIGN.md section 5, pitfall
+3), so every engine reads the outputs by the names in the spec and fails here, at load, with
+a message naming the file, the tensor and both shapes, instead of returning wrong boxes later.
 """
 
 from __future__ import annotations

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
-import pkgutil
 import subprocess
 import sys
 
@@ -16,19 +13,14 @@ from exporters.errors import UnsupportedFormatError
 from exporters.formats.base import ExportFormat
 from exporters.parity import DEFAULT_BUDGETS
 from exporters.registry import FORMATS, format_names, get_format
+from tests.core.subclasses import defined_subclasses
 
 HEAVY = ("tensorflow", "keras", "coremltools", "tensorflowjs", "jax", "ai_edge_litert")
 
 
 def _defined_format_classes() -> set[type]:
     """Every ExportFormat subclass defined in a module under exporters/formats/ (recursive)."""
-    found = set()
-    for info in pkgutil.walk_packages(exporters.formats.__path__, "exporters.formats."):
-        module = importlib.import_module(info.name)
-        found |= {cls for _, cls in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(cls, ExportFormat) and cls is not ExportFormat
-                  and cls.__module__ == module.__name__}
-    return found
+    return defined_subclasses(exporters.formats, ExportFormat)
 
 
 def test_every_format_class_is_registered():

