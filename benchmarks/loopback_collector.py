@@ -91,7 +91,7 @@ class GunicornServer:
     def _answers(self) -> bool:
         try:
             conn = http.client.HTTPConnection(HOST, self.port, timeout=1)
-            conn.request("GET", "/api/v1/protocol")
+            conn.request("GET", "/api/v1/live")
             return conn.getresponse().status == 200
         except OSError:
             return False

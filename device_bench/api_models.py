@@ -6,13 +6,16 @@ against them so the document cannot drift from what the server sends.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from device_bench.schema import ModelFormat, Report
+from device_bench.schema import ModelFormat, PlainText, Report
 
-_Filter = Annotated[str, Field(min_length=1, max_length=200)]
+# Control and format characters are refused as in reports (a NUL cannot even be sent to
+# PostgreSQL): such a filter can match nothing, and a 400 says why.
+_Filter = Annotated[str, Field(min_length=1, max_length=200), PlainText]
+MAX_SEQ = 2**63 - 1  # the largest value of the BIGINT/INTEGER keys of both databases
 
 
 class ReportFilters(BaseModel):
@@ -36,13 +39,24 @@ class ReportQuery(ReportFilters):
 
     valid: bool | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
-    cursor: Annotated[int, Field(ge=1)] | None = Field(
+    cursor: Annotated[int, Field(ge=1, le=MAX_SEQ)] | None = Field(
         None, description="The next_cursor of the previous page."
     )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the filters that are set (not the pagination)."""
         return self.model_dump(exclude_none=True, exclude={"limit", "cursor"})
+
+
+class LeaderboardQuery(ReportFilters):
+    """``GET /leaderboard``: filters plus offset pagination over the ranked cells."""
+
+    limit: Annotated[int, Field(ge=1, le=5000)] = 500
+    offset: Annotated[int, Field(ge=0, le=MAX_SEQ)] = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the filters that are set (not the pagination)."""
+        return self.model_dump(exclude_none=True, exclude={"limit", "offset"})
 
 
 class SubmitResponse(BaseModel):
@@ -86,10 +100,12 @@ class LeaderboardCell(BaseModel):
 
 
 class Leaderboard(BaseModel):
-    """The ranked cells (valid reports only)."""
+    """One page of the ranked cells (valid reports only), sorted by device then speed."""
 
     min_reports: int
     cells: list[LeaderboardCell]
+    total: int = Field(description="Cells matching the filters, on every page.")
+    next_offset: int | None = Field(description="The offset of the next page, if any.")
 
 
 class VariantPoint(BaseModel):
@@ -113,6 +129,12 @@ class Variants(BaseModel):
     items: list[VariantPoint]
 
 
+class Status(BaseModel):
+    """Answer of the liveness and readiness checks."""
+
+    status: Literal["alive", "ready"]
+
+
 class FieldError(BaseModel):
     """One problem with one field (``loc`` is dotted, e.g. ``timing.latency_ms.p50``)."""
 
@@ -126,4 +148,5 @@ class ErrorBody(BaseModel):
 
     error: str
     message: str
-    details: list[FieldError]
+    details: list[FieldError] = Field(description="The problems found (the first ones only).")
+    details_omitted: int = Field(0, description="How many more problems were not listed.")

@@ -13,13 +13,27 @@ from typing import Any
 
 from flask import Flask
 
-from device_bench import api, config, dashboard, db, fastpath, submit
+from device_bench import (
+    aggregate_cache,
+    api,
+    config,
+    dashboard,
+    db,
+    fastpath,
+    read_limit,
+    security_headers,
+    submit,
+)
 
 
 def register(app: Flask) -> None:
     """Mount the collector (``/api/v1`` and ``/bench``) on ``app`` and open its database."""
     config.apply_defaults(app)
     app.extensions[submit.RATE_LIMITER_KEY] = submit.make_rate_limiter(app.config)
+    app.extensions[read_limit.KEY] = submit.make_rate_limiter(app.config, "READ_")
+    app.extensions[aggregate_cache.KEY] = aggregate_cache.AggregateCache(
+        float(app.config["AGGREGATE_CACHE_S"] or 0)
+    )
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
     db.init_app(app)
@@ -40,8 +54,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     register(app)
+    # Mounted, the host app sends its own headers (the web demo does); alone, these.
+    app.extensions[security_headers.KEY] = security_headers.COLLECTOR_HEADERS
+    app.wsgi_app = security_headers.SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["SUBMIT_FAST_PATH"]:
-        fastpath.install(app)
+        fastpath.install(app)  # outside the middleware: it adds the same headers itself
 
     @app.get("/")
     def home() -> Any:

@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import Flask
 
-from device_bench import errors
+from device_bench import errors, security_headers
 from device_bench.app import create_app as create_wsgi_app
 from device_bench.db import shutdown
 
@@ -68,6 +68,8 @@ class BufferedWSGI:
             status, headers, payload = errors.render_exception(
                 errors.RequestTimeout(f"the body was not received within {self.body_timeout_s} s")
             )
+            extra = self.app.extensions.get(security_headers.KEY, ())
+            headers = security_headers.add_missing(headers, extra)
         else:
             environ = wsgi_environ(scope, body)
             loop = asyncio.get_running_loop()

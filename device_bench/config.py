@@ -24,6 +24,18 @@ DEFAULTS: dict[str, Any] = {
     "SUBMIT_TOKEN": None,  # set -> POST needs "Authorization: Bearer <token>"
     "RATE_LIMIT_PER_MINUTE": 120,  # per client address and worker process; 0/None disables
     "RATE_LIMIT_BURST": 30,
+    # Reads (GET /api/v1/..., /bench) have their own bucket, same rules.
+    "READ_RATE_LIMIT_PER_MINUTE": 300,
+    "READ_RATE_LIMIT_BURST": 60,
+    # A commit running longer than this means the database is locked or stalled: waiting
+    # submissions are answered 503 + Retry-After instead of holding their threads.
+    "WRITE_STALL_S": 0.5,
+    # The readiness check (GET /api/v1/ready) fails when its write takes longer.
+    "READY_TIMEOUT_S": 2.0,
+    # Leaderboard aggregates are reused this long (and until this process stores a report).
+    "AGGREGATE_CACHE_S": 5.0,
+    "DASHBOARD_PAGE_SIZE": 100,  # leaderboard rows per /bench page
+    "DASHBOARD_OPTIONS_MAX": 200,  # values offered per filter box on /bench
     # Set of sha256 digests of published models, or a predicate; None accepts any model.
     "KNOWN_MODEL_HASHES": None,
     "MIN_REPORTS": 3,  # leaderboard cells with fewer valid reports are flagged low_count

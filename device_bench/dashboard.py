@@ -3,6 +3,11 @@
 Data reaches the page's script as JSON inside ``<script type="application/json">`` (Jinja's
 ``tojson`` escapes ``<``, ``>`` and ``&``), and the script writes it with ``textContent``
 only, so a hostile device name is shown, never run.
+
+A page stays small whatever the database holds: the table shows ``DASHBOARD_PAGE_SIZE``
+cells (``?page=``), the FPS chart the same cells, the scatter only variants with a known
+mAP, and each filter box at most ``DASHBOARD_OPTIONS_MAX`` values. The aggregates come
+from the short-lived cache; the page takes a read rate-limit token.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request, url_for
 from pydantic import ValidationError
 
-from device_bench import leaderboard, store
+from device_bench import aggregate_cache, errors, store
+from device_bench.api import leaderboard_cells, variant_points
 from device_bench.api_models import ReportFilters
 from device_bench.db import get_db
+from device_bench.read_limit import limited
 
 bp = Blueprint(
     "device_bench_dashboard",
@@ -24,6 +31,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+errors.register_handlers(bp, http_errors=False)  # 429 and 503 with Retry-After
 
 FILTER_FIELDS = ("device", "model", "format", "quantization", "backend")
 
@@ -37,9 +45,26 @@ def _filters() -> ReportFilters:
         return ReportFilters()
 
 
-def _options() -> dict[str, list[str]]:
-    """Distinct values of each filter dimension, for the select boxes."""
-    return {f: store.distinct_values(get_db(), f) for f in FILTER_FIELDS}
+def _page() -> int:
+    """The 1-based page number asked for (1 when absent or malformed)."""
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 10**9))
+    except ValueError:
+        return 1
+
+
+def _options(selected: dict[str, Any]) -> dict[str, list[str]]:
+    """Values of each filter dimension for the filter boxes: at most DASHBOARD_OPTIONS_MAX
+    (alphabetical), plus the selected one."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cap = int(app.config["DASHBOARD_OPTIONS_MAX"])
+
+    def compute() -> dict[str, list[str]]:
+        return {f: store.distinct_values(get_db(), f, limit=cap) for f in FILTER_FIELDS}
+
+    options = aggregate_cache.of(app).get(("options", cap), compute)
+    extra = {f: [selected[f]] for f in FILTER_FIELDS if selected.get(f) not in (None, *options[f])}
+    return {f: [*extra.get(f, []), *values] for f, values in options.items()}
 
 
 def _downloads(filters: dict[str, Any]) -> dict[str, str]:
@@ -51,24 +76,41 @@ def _downloads(filters: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _pages(filters: dict[str, Any], page: int, size: int, total: int) -> dict[str, Any]:
+    """Where this page starts and ends, and the links to its neighbours."""
+    last = max(1, -(-total // size))
+
+    def link(n: int) -> str | None:
+        return url_for(".index", **filters, page=n) if 1 <= n <= last else None
+
+    return {
+        "first": (page - 1) * size + 1,
+        "last": min(page * size, total),
+        "total": total,
+        "previous": link(page - 1),
+        "next": link(page + 1),
+    }
+
+
 @bp.get("/", strict_slashes=False)
+@limited
 def index() -> str:
-    """Render the leaderboard with filters, downloads and the two charts."""
+    """Render one page of the leaderboard with filters, downloads and the two charts."""
     filters = _filters()
-    conn = get_db()
-    cells = leaderboard.cells(
-        store.iter_samples(conn, filters.as_dict()), int(current_app.config["MIN_REPORTS"])
-    )
-    device_only = {"device": filters.device} if filters.device else {}
-    variants = leaderboard.variants(
-        store.iter_samples(conn, device_only), current_app.config["MODEL_METRICS"] or {}
-    )
+    size = int(current_app.config["DASHBOARD_PAGE_SIZE"])
+    cells = leaderboard_cells(filters)
+    page = min(_page(), max(1, -(-len(cells) // size)))  # past the end: the last page
+    shown = cells[(page - 1) * size : page * size]
+    device_only = ReportFilters(device=filters.device)
+    # The scatter plots only variants with a known mAP (a bounded, configured set).
+    variants = [v for v in variant_points(device_only) if v["map"] is not None]
     return render_template(
         "device_bench_dashboard.html",
         filters=filters.as_dict(),
-        options=_options(),
-        cells=cells,
+        options=_options(filters.as_dict()),
+        cells=shown,
+        pages=_pages(filters.as_dict(), page, size, len(cells)),
         min_reports=current_app.config["MIN_REPORTS"],
         downloads=_downloads(filters.as_dict()),
-        chart_data={"cells": cells, "variants": variants},
+        chart_data={"cells": shown, "variants": variants},
     )

@@ -99,7 +99,7 @@ def get_writer(app: Flask | None = None) -> BatchWriter:
     with _writer_lock:
         pid, writer = app.extensions.get(_WRITER_KEY, (None, None))
         if writer is None or pid != os.getpid():
-            writer = BatchWriter(get_engine(app))
+            writer = BatchWriter(get_engine(app), stall_s=float(app.config["WRITE_STALL_S"]))
             app.extensions[_WRITER_KEY] = (os.getpid(), writer)
     return writer
 

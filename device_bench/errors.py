@@ -1,6 +1,7 @@
 """Typed API errors and the JSON error body every ``/api/v1`` failure uses.
 
-Body: ``{"error": code, "message": text, "details": [{"loc": "a.b", "msg": ..., "type": ...}]}``.
+Body: ``{"error": code, "message": text, "details": [{"loc": "a.b", "msg": ..., "type": ...}]}``,
+plus ``"details_omitted": n`` when more than :data:`MAX_DETAILS` problems were found.
 :func:`render` builds the whole answer (status, headers, bytes) without Flask, so the
 Flask handlers and :mod:`device_bench.fastpath` send the same bytes for the same error.
 """
@@ -10,11 +11,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 Headers = list[tuple[str, str]]
+
+# An error body stays small whatever the input: a report with 5,000 unknown keys has
+# 5,000 problems, and echoing them all made a 434 KB answer to a 40 KB request.
+MAX_DETAILS = 20
+MAX_DETAIL_CHARS = 200  # per loc and per msg (a loc holds the client's own key names)
+
+# Database errors that mean "cannot reach or use the storage now" (lost connection, locked,
+# disk I/O error, disk full, read-only), as opposed to a bug: answered 503 + Retry-After.
+STORAGE_ERRORS = (OperationalError, InterfaceError)
 
 
 class ApiError(Exception):
@@ -62,6 +73,14 @@ class NotFound(ApiError):
 
     status = 404
     code = "not_found"
+
+
+class AmbiguousLength(ApiError):
+    """The request has both ``Content-Length`` and ``Transfer-Encoding``: servers and
+    proxies may disagree on where its body ends (request smuggling), so it is refused."""
+
+    code = "ambiguous_length"
+    extra_headers = (("Connection", "close"),)  # where the next request starts is unclear
 
 
 class IncompleteBody(ApiError):
@@ -119,6 +138,12 @@ class StorageUnavailable(StorageBusy):
     retry_after_s = 5
 
 
+class NotReady(StorageUnavailable):
+    """The readiness check's test write did not round-trip."""
+
+    code = "not_ready"
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     """Turn pydantic errors into ``{"loc", "msg", "type"}`` with a dotted location."""
     return [
@@ -134,14 +159,38 @@ def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
 def render(
     status: int, code: str, message: str, details: list | None = None, headers: Headers = ()
 ) -> tuple[int, Headers, bytes]:
-    """The error answer: status, headers (with Content-Type and Content-Length) and body."""
-    document = {"details": details or [], "error": code, "message": message}
+    """The error answer: status, headers (with Content-Type and Content-Length) and body.
+
+    At most :data:`MAX_DETAILS` details are sent, each ``loc``/``msg`` cut to
+    :data:`MAX_DETAIL_CHARS`; ``details_omitted`` says how many more there were.
+    """
+    details = details or []
+    document: dict[str, Any] = {
+        "details": [_capped(d) for d in details[:MAX_DETAILS]],
+        "error": code,
+        "message": message,
+    }
+    if len(details) > MAX_DETAILS:
+        document["details_omitted"] = len(details) - MAX_DETAILS
     body = (json.dumps(document, separators=(",", ":")) + "\n").encode()
-    return status, [
-        ("Content-Type", "application/json"),
-        ("Content-Length", str(len(body))),
-        *headers,
-    ], body
+    return (
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *headers,
+        ],
+        body,
+    )
+
+
+def _capped(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value[:MAX_DETAIL_CHARS] + "…"
+        if isinstance(value, str) and len(value) > MAX_DETAIL_CHARS
+        else value
+        for key, value in detail.items()
+    }
 
 
 def render_exception(exc: ApiError | HTTPException) -> tuple[int, Headers, bytes]:
@@ -152,12 +201,27 @@ def render_exception(exc: ApiError | HTTPException) -> tuple[int, Headers, bytes
     return render(exc.code or 500, code, exc.description or exc.name)
 
 
+def storage_unavailable() -> StorageUnavailable:
+    """The error answered when a read or write cannot reach or use the database."""
+    return StorageUnavailable("the database is unavailable; retry later")
+
+
 def _handle_error(exc: ApiError | HTTPException) -> Response:
     status, headers, body = render_exception(exc)
     return Response(body, status=status, headers=headers)
 
 
-def register_handlers(bp: Blueprint) -> None:
-    """Answer every error raised inside ``bp`` with the JSON error body."""
+def _handle_storage_error(exc: Exception) -> Response:
+    current_app.logger.warning("database unavailable: %s", exc)
+    return _handle_error(storage_unavailable())
+
+
+def register_handlers(bp: Blueprint, http_errors: bool = True) -> None:
+    """Answer the errors raised inside ``bp`` with the JSON error body (a database that
+    cannot be reached or used: 503 ``storage_unavailable`` with ``Retry-After``);
+    ``http_errors=False`` leaves Flask's own (404, 405...) to the app (HTML pages)."""
     bp.register_error_handler(ApiError, _handle_error)
-    bp.register_error_handler(HTTPException, _handle_error)
+    if http_errors:
+        bp.register_error_handler(HTTPException, _handle_error)
+    for error in STORAGE_ERRORS:
+        bp.register_error_handler(error, _handle_storage_error)

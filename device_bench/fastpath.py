@@ -25,7 +25,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from device_bench import errors
+from device_bench import errors, security_headers
 from device_bench.api import REPORTS_PATH
 from device_bench.submit import submit
 
@@ -42,6 +42,8 @@ class SubmitFastPath:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.next = app.wsgi_app
+        # What the app's other answers get from device_bench.security_headers.
+        self.extra_headers = tuple(app.extensions.get(security_headers.KEY, ()))
         self._enabled: bool | None = None  # decided at the first request (hooks are set up)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -52,6 +54,8 @@ class SubmitFastPath:
         ):
             return self.next(environ, start_response)
         status, headers, body = self._answer(environ)
+        if self.extra_headers:
+            headers = security_headers.add_missing(headers, self.extra_headers)
         start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
         return [body]
 

@@ -87,9 +87,22 @@ def _index_leaderboard(conn: Connection) -> None:
     ).create(conn)
 
 
+def _create_readiness_probe(conn: Connection) -> None:
+    frozen = MetaData()
+    Table(
+        "readiness_probe",
+        frozen,
+        Column("name", String(100), primary_key=True),
+        Column("token", String(64), nullable=False),
+        Column("checked_at", Float, nullable=False),
+    )
+    frozen.create_all(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create reports", _create_reports),
     Step(2, "index the leaderboard dimensions", _index_leaderboard),
+    Step(3, "create the readiness probe table", _create_readiness_probe),
 )
 
 

@@ -14,7 +14,7 @@ from device_bench.schema import SCHEMA_VERSION, Report
 _REF = "#/components/schemas/{model}"
 _MODELS: tuple[type[BaseModel], ...] = (
     Report, m.SubmitResponse, m.ReportRecord, m.ReportPage, m.Leaderboard, m.Variants,
-    m.ErrorBody,
+    m.ErrorBody, m.Status,
 )  # fmt: skip
 _ERRORS = {
     "400": "Malformed JSON, a field-level schema error (see details), or a body shorter "
@@ -25,6 +25,20 @@ _ERRORS = {
     "415": "Content-Type is not application/json.",
     "429": "Too many submissions from this client; see Retry-After.",
 }
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+# Any operation may fail these ways (a bug; a database that is locked, full, read-only or
+# unreachable); reads share a rate limit per client.
+_SERVER_ERRORS = {
+    "500": "Unexpected server error (a bug: please report it).",
+    "503": "The database is unavailable (locked, full, read-only, I/O error, unreachable); "
+    "retry after Retry-After.",
+}
+_READ_LIMITED = "Too many read requests from this client; see Retry-After."
 
 
 def _json(schema_name: str) -> dict[str, Any]:
@@ -32,7 +46,14 @@ def _json(schema_name: str) -> dict[str, Any]:
 
 
 def _response(description: str, schema_name: str) -> dict[str, Any]:
-    return {"description": description, "content": _json(schema_name)}
+    response: dict[str, Any] = {"description": description, "content": _json(schema_name)}
+    if description.rstrip(".").endswith("Retry-After"):
+        response["headers"] = _RETRY_AFTER
+    return response
+
+
+def _server_errors() -> dict[str, Any]:
+    return {code: _response(text, "ErrorBody") for code, text in _SERVER_ERRORS.items()}
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
@@ -56,8 +77,13 @@ def _csv(description: str) -> dict[str, Any]:
     }
 
 
-def _get(summary: str, responses: dict[str, Any], params: list | None = None) -> dict:
-    """A GET operation."""
+def _get(
+    summary: str, responses: dict[str, Any], params: list | None = None, limited: bool = True
+) -> dict:
+    """A GET operation; ``limited``: it takes a read rate-limit token (429)."""
+    errors = {"429": _response(_READ_LIMITED, "ErrorBody")} if limited else {}
+    common = {**errors, **_server_errors()}
+    responses = {**responses, **{k: v for k, v in common.items() if k not in responses}}
     return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
 
 
@@ -84,9 +110,11 @@ def _report_paths() -> dict[str, Any]:
             "201": _response("Stored now; validity computed.", "SubmitResponse"),
             "200": _response("Already stored: the existing verdict.", "SubmitResponse"),
             **errors,
+            **_server_errors(),
             "503": _response(
-                "Not committed (in time, or at all: a storage failure); nothing was "
-                "acknowledged, retry with the same id after Retry-After.",
+                "Not committed (the database is locked, stalled, full, read-only or failed "
+                "to commit); nothing was acknowledged, retry with the same id after "
+                "Retry-After.",
                 "ErrorBody",
             ),
         },
@@ -100,7 +128,7 @@ def _report_paths() -> dict[str, Any]:
             "One stored report.",
             {
                 "200": _response("The report.", "ReportRecord"),
-                "404": _response("Unknown id.", "ErrorBody"),
+                "404": _response("Unknown id (or not a UUID).", "ErrorBody"),
             },
             [_REPORT_ID],
         ),
@@ -109,22 +137,43 @@ def _report_paths() -> dict[str, Any]:
 
 def _summary_paths() -> dict[str, Any]:
     filters = _query_parameters(m.ReportFilters)
+    bad_query = _response("A malformed query parameter.", "ErrorBody")
     return {
         "/leaderboard": _get(
-            "Medians per device x model variant x backend.",
-            {"200": _response("Cells.", "Leaderboard")},
+            "Medians per device x model variant x backend, a page of cells.",
+            {"200": _response("Cells.", "Leaderboard"), "400": bad_query},
+            _query_parameters(m.LeaderboardQuery),
+        ),
+        "/leaderboard.csv": _get(
+            "Leaderboard as CSV (every cell).",
+            {**_csv("One line per cell."), "400": bad_query},
             filters,
         ),
-        "/leaderboard.csv": _get("Leaderboard as CSV.", _csv("One line per cell."), filters),
         "/variants": _get(
             "Speed/accuracy of each model variant.",
-            {"200": _response("Variants.", "Variants")},
+            {"200": _response("Variants.", "Variants"), "400": bad_query},
             filters,
         ),
         "/protocol": _get(
             "The benchmark protocol constants.", {"200": {"description": "Protocol."}}
         ),
         "/openapi.json": _get("This document.", {"200": {"description": "OpenAPI 3.1."}}),
+        "/live": _get(
+            "Liveness: the server process answers (no database access, not rate limited).",
+            {"200": _response("Alive.", "Status")},
+            limited=False,
+        ),
+        "/ready": _get(
+            "Readiness: a test write round-trips through the database.",
+            {
+                "200": _response("Ready: a write was committed and read back.", "Status"),
+                "503": _response(
+                    "Not ready: the test write failed or the database is locked; "
+                    "retry after Retry-After.",
+                    "ErrorBody",
+                ),
+            },
+        ),
     }
 
 

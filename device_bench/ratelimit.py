@@ -63,3 +63,12 @@ class TokenBucket:
             oldest = sorted(self._buckets, key=lambda k: self._buckets[k][1])
             for key in oldest[: self.max_keys // 2]:
                 del self._buckets[key]
+
+
+def retry_after_s(bucket: TokenBucket | None, key: str) -> int:
+    """Take a token of ``bucket`` for ``key``: 0 when allowed (or no bucket), else the whole
+    seconds until one frees up (an hour for a bucket that never refills), for Retry-After."""
+    wait_s = bucket.acquire(key) if bucket else 0.0
+    if wait_s <= 0:
+        return 0
+    return max(1, math.ceil(wait_s)) if math.isfinite(wait_s) else 3600

@@ -153,11 +153,18 @@ def iter_samples(conn: Connection, filters: dict[str, Any]) -> Iterator[Row[Any]
 DIMENSION_COLUMNS = {"device": reports.c.device_name, **FILTER_COLUMNS}
 
 
-def distinct_values(conn: Connection, dimension: str) -> list[str]:
-    """Return the distinct values of a leaderboard dimension among valid reports."""
+def distinct_values(conn: Connection, dimension: str, limit: int | None = None) -> list[str]:
+    """Return the distinct values of a leaderboard dimension among valid reports, sorted
+    case-insensitively; the first ``limit`` only when given."""
     column = DIMENSION_COLUMNS[dimension]
-    query = select(column).where(reports.c.valid.is_(True)).distinct()
-    return sorted(conn.scalars(query), key=str.lower)
+    query = (
+        select(column)
+        .where(reports.c.valid.is_(True))
+        .group_by(column)
+        .order_by(func.lower(column), column)
+        .limit(limit)
+    )
+    return list(conn.scalars(query))
 
 
 def count_reports(conn: Connection) -> int:

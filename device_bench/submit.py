@@ -3,8 +3,8 @@
 The Flask route (:func:`device_bench.api.submit_report`) and the WSGI fast path
 (:mod:`device_bench.fastpath`) both call :func:`submit` with the request's WSGI environ,
 so a submission is checked and answered the same way whichever path took it: rate limit,
-token, content type, size, a body read that is complete and bounded in time, JSON +
-schema v1, validity, durable store. Refusals are raised as
+token, content type, unambiguous framing, size, a body read that is complete and bounded
+in time, JSON + schema v1, validity, durable store. Refusals are raised as
 :class:`~device_bench.errors.ApiError` for the caller to render.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 from werkzeug.http import parse_options_header
 
-from device_bench import errors, store, validity
+from device_bench import aggregate_cache, errors, store, validity
 from device_bench.db import get_engine, get_writer
-from device_bench.ratelimit import TokenBucket
+from device_bench.ratelimit import TokenBucket, retry_after_s
 from device_bench.read_deadline import BoundedRead
 from device_bench.schema import Report
 from device_bench.writer import StorageFailure, WriteTimeout
@@ -52,10 +51,11 @@ class Accepted:
         ]
 
 
-def make_rate_limiter(config: Mapping[str, Any]) -> TokenBucket | None:
-    """Return the token bucket the config asks for, or None when rate limiting is off."""
-    rate = config.get("RATE_LIMIT_PER_MINUTE")
-    return TokenBucket(rate, int(config["RATE_LIMIT_BURST"])) if rate else None
+def make_rate_limiter(config: Mapping[str, Any], prefix: str = "") -> TokenBucket | None:
+    """Return the token bucket ``{prefix}RATE_LIMIT_PER_MINUTE``/``_BURST`` ask for (prefix
+    ``""``: submissions, ``"READ_"``: reads), or None when that limit is off."""
+    rate = config.get(f"{prefix}RATE_LIMIT_PER_MINUTE")
+    return TokenBucket(rate, int(config[f"{prefix}RATE_LIMIT_BURST"])) if rate else None
 
 
 def submit(app: Flask, environ: dict[str, Any]) -> Accepted:
@@ -71,6 +71,8 @@ def submit(app: Flask, environ: dict[str, Any]) -> Accepted:
     report = parse_report(body)
     verdict = validity.check(report, config["KNOWN_MODEL_HASHES"])
     saved = _save(app, report, verdict)
+    if saved.created:
+        aggregate_cache.of(app).invalidate()  # this worker's readers see the report at once
     answer = _compact({"id": saved.id, "valid": saved.valid, "reasons": saved.reasons})
     # The request's own path plus the id: what url_for(".get_report") gives.
     location = f"{environ.get('SCRIPT_NAME', '').rstrip('/')}{environ['PATH_INFO']}/{saved.id}"
@@ -78,9 +80,8 @@ def submit(app: Flask, environ: dict[str, Any]) -> Accepted:
 
 
 def _check_rate_limit(bucket: TokenBucket | None, environ: Mapping[str, Any]) -> None:
-    wait_s = bucket.acquire(environ.get("REMOTE_ADDR") or "unknown") if bucket else 0.0
-    if wait_s > 0:
-        retry = math.ceil(wait_s) if math.isfinite(wait_s) else 3600
+    retry = retry_after_s(bucket, environ.get("REMOTE_ADDR") or "unknown")
+    if retry:
         raise errors.RateLimited("too many reports from this client", retry_after_s=retry)
 
 
@@ -114,10 +115,15 @@ def read_body(environ: Mapping[str, Any], limit: int, timeout_s: float | None) -
     is taken as empty.
 
     Raises:
+        AmbiguousLength: Both ``Content-Length`` and ``Transfer-Encoding`` are present.
         BodyTooLarge: Over ``limit`` (declared or sent).
         RequestTimeout: The client did not send the body in time.
         IncompleteBody: The body ended before its ``Content-Length``.
     """
+    if environ.get("HTTP_TRANSFER_ENCODING") and environ.get("CONTENT_LENGTH"):
+        # RFC 9112 6.3: such a message is likely a smuggling attempt; a server that
+        # answers it must close the connection afterwards.
+        raise errors.AmbiguousLength("send either Content-Length or Transfer-Encoding, not both")
     length = _content_length(environ)
     if length is not None and length > limit:
         raise errors.BodyTooLarge(f"a report may not exceed {limit} bytes")
@@ -174,3 +180,5 @@ def _save(app: Flask, report: Report, verdict: validity.Validity) -> store.SaveR
             raise errors.StorageUnavailable(
                 "the database failed to store the report; retry with the same id later"
             ) from exc
+        except errors.STORAGE_ERRORS as exc:  # reading the verdict of a repeated id
+            raise errors.storage_unavailable() from exc

@@ -31,3 +31,13 @@ reports = Table(
     Column("reasons", Text, nullable=False),  # JSON list of strings
     Column("payload", Text, nullable=False),  # the report as validated, JSON
 )
+
+# One row per server process: the readiness check (device_bench.readiness) writes a fresh
+# token here and reads it back, proving that a write reaches the database.
+readiness_probe = Table(
+    "readiness_probe",
+    metadata,
+    Column("name", String(100), primary_key=True),  # host:pid of the probing process
+    Column("token", String(64), nullable=False),
+    Column("checked_at", Float, nullable=False),  # server clock, unix seconds
+)

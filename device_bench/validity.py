@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from device_bench.schema import Report
 from sdk.bench import protocol
 
 # A set of known sha256 hex digests, a predicate, or None (= accept any model).
 KnownHashes = Collection[str] | Callable[[str], bool] | None
+
+# No detector runs a whole image in under 0.1 ms (a tiny model on a desktop CPU takes
+# about a millisecond, and browser timers tick in 0.1 ms or coarser steps): a faster
+# median, zero included, is a broken or forged measurement.
+MIN_PLAUSIBLE_P50_MS = 0.1
+# Reports are dated by the device: before the protocol existed, or more than a day ahead
+# of the server (time zones are in the timestamp, so a day covers any honest clock).
+EARLIEST_CREATED_AT = datetime(2024, 1, 1, tzinfo=UTC)
+MAX_CLOCK_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,24 @@ def _percentile_reasons(report: Report) -> list[str]:
         )
     if not lat.min <= lat.mean <= lat.max:
         reasons.append(f"mean_out_of_range: mean {lat.mean:g} not within [min, max]")
+    return reasons
+
+
+def _plausibility_reasons(report: Report, now: datetime) -> list[str]:
+    timing, reasons = report.timing, []
+    if timing.latency_ms.p50 < MIN_PLAUSIBLE_P50_MS:
+        reasons.append(
+            f"latency_implausible: median latency {timing.latency_ms.p50:g} ms is below "
+            f"{MIN_PLAUSIBLE_P50_MS:g} ms, faster than any detector runs"
+        )
+    if timing.fps <= 0:
+        reasons.append("fps_implausible: fps must be above 0")
+    created = report.created_at
+    if created < EARLIEST_CREATED_AT or created > now + MAX_CLOCK_AHEAD:
+        reasons.append(
+            f"created_at_implausible: {created.isoformat()} is before "
+            f"{EARLIEST_CREATED_AT.date()} or more than a day ahead of the server clock"
+        )
     return reasons
 
 
@@ -109,10 +137,16 @@ def _context_reasons(report: Report) -> list[str]:
     return reasons
 
 
-def check(report: Report, known_hashes: KnownHashes = None) -> Validity:
-    """Run every validity check on ``report``; ``known_hashes=None`` skips the model check."""
+def check(
+    report: Report, known_hashes: KnownHashes = None, now: datetime | None = None
+) -> Validity:
+    """Run every validity check on ``report``; ``known_hashes=None`` skips the model check.
+
+    ``now`` (default: the current time) is the server clock ``created_at`` is judged by.
+    """
     reasons = [
         *_context_reasons(report),
+        *_plausibility_reasons(report, now or datetime.now(UTC)),
         *_percentile_reasons(report),
         *_fps_reasons(report),
         *_loop_reasons(report),

@@ -25,6 +25,13 @@ Cheap per batch, because the writer shares its process with busy request threads
   would step once per returned row (another GIL wait each), so there the row count
   answers the usual case, all new, and only a batch with a stored id reads back the
   rows it inserted (they have the consecutive ``seq`` values ending at ``lastrowid``).
+
+A database that stops committing (another process holds SQLite's write lock, a table lock
+in PostgreSQL, a stalled disk) must not take every server thread: a commit takes
+milliseconds, so once the current one has run for ``stall_s`` the requests waiting for it
+give up (:class:`WriteTimeout`, answered 503 + ``Retry-After``; the client retries with the
+same id) and new rows are refused without being queued, until a commit returns. Threads
+stay free for reads.
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sqlite3
 import threading
+import time
 from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any
@@ -49,6 +58,7 @@ except ImportError:  # not POSIX: SQLite's own lock polling orders the writers
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # bounds one transaction's size (and its latency)
+STALL_S = 0.5  # a commit running longer than this means a locked or stalled database
 
 # Columns a row tuple holds, in order (``seq`` is assigned by the database).
 COLUMNS: tuple[str, ...] = tuple(c.name for c in reports.columns if c.name != "seq")
@@ -57,7 +67,8 @@ _as_row = itemgetter(*COLUMNS)  # mapping -> tuple in COLUMNS order (KeyError if
 
 
 class WriteTimeout(RuntimeError):
-    """The database did not commit the report in time; it may or may not be stored."""
+    """The database did not commit the report in time (locked, stalled or overloaded); it
+    may or may not be stored."""
 
 
 class StorageFailure(RuntimeError):
@@ -108,11 +119,16 @@ class BatchWriter:
             it, so it has the engine's connect-time settings (SQLite: WAL, ``synchronous``,
             autocommit mode, busy timeout; see :mod:`device_bench.db`).
         max_batch: Most rows per transaction.
+        stall_s: How long a commit may run before the database counts as stalled.
     """
 
-    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, engine: Engine, max_batch: int = MAX_BATCH, stall_s: float = STALL_S
+    ) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self.stall_s = stall_s
+        self._busy_since: float | None = None  # monotonic start of the running statement
         self._sqlite = engine.dialect.name == "sqlite"
         self._lock_path = _writer_lock_path(engine) if self._sqlite else None
         self._lock_fd: int | None = None
@@ -131,15 +147,29 @@ class BatchWriter:
             False if its ``report_id`` was already stored, True if this call stored it.
 
         Raises:
-            WriteTimeout: The commit did not finish within ``timeout_s``.
+            WriteTimeout: The commit did not finish within ``timeout_s``, or the database is
+                stalled (:meth:`stalled`): then the row is not even queued.
+            StorageFailure: The commit failed.
         """
+        if self.stalled():
+            raise WriteTimeout(f"the database has not committed for over {self.stall_s} s")
         pending = _Pending(_as_row(values))
         self._queue.put(pending)
-        if not pending.done.acquire(timeout=timeout_s):
-            raise WriteTimeout(f"report not committed within {timeout_s} s")
+        deadline = time.monotonic() + timeout_s
+        poll_s = self.stall_s / 4  # notice a stall soon after it starts
+        while not pending.done.acquire(timeout=max(0.0, min(poll_s, deadline - time.monotonic()))):
+            if self.stalled():
+                raise WriteTimeout(f"the database has not committed for over {self.stall_s} s")
+            if time.monotonic() >= deadline:
+                raise WriteTimeout(f"report not committed within {timeout_s} s")
         if pending.error is not None:
             raise pending.error
         return pending.created
+
+    def stalled(self) -> bool:
+        """Whether the statement being run has taken longer than ``stall_s``."""
+        since = self._busy_since
+        return since is not None and time.monotonic() - since > self.stall_s
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread."""
@@ -168,6 +198,7 @@ class BatchWriter:
         try:
             self._commit_or_split(batch)
         finally:
+            self._busy_since = None
             for pending in batch:
                 pending.done.release()
 
@@ -184,6 +215,9 @@ class BatchWriter:
             self._commit(batch)
             return
         except Exception as exc:
+            if self._is_busy(exc):
+                self._give_up(batch, exc)
+                return
             if not self._is_row_error(exc):
                 self._fail(batch, exc)
                 return
@@ -193,6 +227,9 @@ class BatchWriter:
             try:
                 self._commit([pending])
             except Exception as exc:
+                if self._is_busy(exc):
+                    self._give_up(batch[i:], exc)
+                    return
                 if not self._is_row_error(exc):
                     self._fail(batch[i:], exc)
                     return
@@ -203,6 +240,19 @@ class BatchWriter:
         rather than failed to store it."""
         dbapi = self.engine.dialect.loaded_dbapi
         return isinstance(exc, (dbapi.IntegrityError, dbapi.DataError))
+
+    def _is_busy(self, exc: Exception) -> bool:
+        """Whether SQLite gave up waiting for its write lock (``SQLITE_BUSY``): nothing of
+        the statement was written, so no recovery is needed."""
+        return isinstance(exc, sqlite3.OperationalError) and (
+            getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            or "database is locked" in str(exc)
+        )
+
+    def _give_up(self, batch: list[_Pending], exc: Exception) -> None:
+        log.warning("database locked: %d reports not committed (%s)", len(batch), exc)
+        for pending in batch:
+            pending.error = WriteTimeout(f"the database is locked: {exc}")
 
     def _fail(self, batch: list[_Pending], exc: Exception) -> None:
         log.error("commit of %d reports failed; none acknowledged", len(batch), exc_info=exc)
@@ -280,6 +330,7 @@ class BatchWriter:
     def _commit(self, batch: list[_Pending]) -> None:
         """Insert ``batch`` in one autocommitted statement and mark what it created."""
         params = [value for pending in batch for value in pending.row]
+        self._busy_since = time.monotonic()
         try:
             if not self._recovered:
                 self._recover()

@@ -41,6 +41,8 @@ def mimetype_for(filename: str) -> str:
 
 def resolve_inside(root: str | Path, filename: str) -> Path | None:
     """Absolute path of ``root/filename`` if it is a regular, visible file inside ``root``."""
+    if "\x00" in filename:  # no file has one; os.path.realpath would raise (a 500)
+        return None
     joined = safe_join(str(root), filename)
     if joined is None or any(part.startswith(".") for part in Path(filename).parts):
         return None

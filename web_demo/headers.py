@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterable
 
 from flask import Flask, Response, current_app
+
+from device_bench import security_headers
+from device_bench.security_headers import script_hash
+
+__all__ = ["CSP_KEY", "content_security_policy", "init_app", "script_hash"]
 
 CSP_KEY = "web_demo.csp"
 
@@ -35,16 +38,9 @@ _POLICY: tuple[tuple[str, str], ...] = (
 )
 
 
-def script_hash(content: str) -> str:
-    """CSP source expression allowing one inline script with exactly ``content``."""
-    digest = hashlib.sha256(content.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
-
-
 def content_security_policy(inline_scripts: Iterable[str] = ()) -> str:
     """The policy string, allowing the given inline scripts by hash."""
-    hashes = " ".join(script_hash(s) for s in inline_scripts)
-    return "; ".join(f"{name} {value.format(hashes=hashes)}".strip() for name, value in _POLICY)
+    return security_headers.content_security_policy(_POLICY, inline_scripts)
 
 
 def _add_headers(response: Response) -> Response:
@@ -53,8 +49,8 @@ def _add_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Embedder-Policy", "require-corp")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     headers.setdefault("Content-Security-Policy", current_app.extensions[CSP_KEY])
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    for name, value in security_headers.BASELINE_HEADERS:  # nosniff, referrer, framing
+        headers.setdefault(name, value)
     # The page asks for the camera itself; nothing embedded may.
     headers.setdefault("Permissions-Policy", "camera=(self), microphone=()")
     return response

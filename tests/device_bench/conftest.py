@@ -74,6 +74,7 @@ def app_config(database_url: str) -> dict[str, Any]:
         "TESTING": True,
         "DATABASE_URL": database_url,
         "RATE_LIMIT_PER_MINUTE": 0,
+        "READ_RATE_LIMIT_PER_MINUTE": 0,
         "KNOWN_MODEL_HASHES": None,
         "MIN_REPORTS": 3,
         "MODEL_METRICS": MODEL_METRICS,

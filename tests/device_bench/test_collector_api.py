@@ -178,8 +178,9 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert doc["openapi"] == "3.1.0" and doc["servers"] == [{"url": "/api/v1"}]
     post = doc["paths"]["/reports"]["post"]
     assert set(post["responses"]) == {
-        "200", "201", "400", "401", "408", "413", "415", "429", "503",
+        "200", "201", "400", "401", "408", "413", "415", "429", "500", "503",
     }  # fmt: skip
+    assert "Retry-After" in post["responses"]["503"]["headers"]
     schemas = doc["components"]["schemas"]
     assert schemas["Report"]["additionalProperties"] is False
     assert schemas["Timing"]["properties"]["runs"]["minimum"] == 0

@@ -29,7 +29,8 @@ def engine(any_database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def writer(engine: Engine) -> Iterator[BatchWriter]:
-    writer = BatchWriter(engine)
+    # These tests hold the lock to make rows queue into one batch: no stall cut-off.
+    writer = BatchWriter(engine, stall_s=60.0)
     yield writer
     writer.close()
 

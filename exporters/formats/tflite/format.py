@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from exporters.errors import ExportError
 from exporters.formats.base import (
@@ -16,6 +16,12 @@ from exporters.formats.base import (
     FormatOption,
     conversion_error,
     package_version,
+)
+from exporters.formats.static_graph import (
+    UINT8_INPUT,
+    calibration_pixels,
+    raw_pixel_spec,
+    serving_function,
 )
 from exporters.formats.tflite import int8, metadata
 from sdk.spec import DetectorSpec
@@ -43,6 +49,9 @@ val runner = interpreter.getSignatureRunner("serving_default")
 class TFLiteFormat(ExportFormat):
     """A ``model.tflite`` with ``detector.json`` embedded as FlatBuffer metadata.
 
+    The input is static, ``[1, H, W, 3]`` (:mod:`exporters.formats.static_graph`): LiteRT.js
+    refuses a dynamic batch, GPU delegates and NPUs want fixed shapes, and the dynamic-batch
+    shape arithmetic (SHAPE, STRIDED_SLICE, PACK) leaves the graph.
     ``int8`` is full-integer (calibrated); when it misses the parity budget the export is
     retried as ``int8_float_head`` (backbone int8, box/score head float, see
     :mod:`exporters.formats.tflite.int8`). Outputs are always float32: they are decoded boxes and
@@ -59,9 +68,15 @@ class TFLiteFormat(ExportFormat):
     options = (FormatOption(
         "int8_io", bool, False,
         "int8 input tensor for int8 (scale/zero point go into detector.json).",
-        quantizations=("int8",), requires="a full-integer model"),)
+        quantizations=("int8",), requires="a full-integer model"), UINT8_INPUT)
     filename = "model.tflite"
     usage = USAGE
+
+    def check_args(self, quantization: str, calib: object | None) -> None:
+        super().check_args(quantization, calib)
+        if self.opts["int8_io"] and self.opts["uint8_input"]:
+            raise ExportError("tflite: --int8-io and --uint8-input both set the input type; "
+                              "pass one of them")
 
     def convert(self, source: ExportSource, out_dir: Path, quantization: str,
                 calib: CalibrationSet | None) -> Path:
@@ -70,7 +85,7 @@ class TFLiteFormat(ExportFormat):
                 data = int8.quantize(self._calibration(source, calib), self.opts["int8_io"],
                                      float_head=quantization == FLOAT_HEAD)
             else:
-                data = _convert_float(source.saved_model, quantization)
+                data = _convert_float(self._converter(source), quantization)
         except ExportError:
             raise
         except Exception as exc:  # the converter raises many types; all mean "cannot convert"
@@ -82,12 +97,24 @@ class TFLiteFormat(ExportFormat):
     def _calibration(self, source: ExportSource, calib: CalibrationSet | None) -> bytes:
         if calib is None:
             raise self.calibration_missing("int8")
-        # Calibration is the slow step: done once per source and calibration set, shared by
-        # int8, its float-head fallback and the matrix.
-        return source.memo(f"tflite-calibrated:{calib.sha256}",
-                           lambda: int8.calibrate(source.saved_model, calib))
+        uint8_input = self.opts["uint8_input"]
+        inputs = calibration_pixels(calib, source.spec.input) if uint8_input else calib.inputs
+        # Calibration is the slow step: done once per source, calibration set and input
+        # type, shared by int8, its float-head fallback and the matrix.
+        return source.memo(f"tflite-calibrated:{calib.sha256}:uint8={uint8_input}",
+                           lambda: int8.calibrate(self._converter(source), inputs))
+
+    def _converter(self, source: ExportSource) -> Any:  # a tf.lite.TFLiteConverter
+        import tensorflow as tf
+
+        function, keep = serving_function(source.saved_model, source.spec.input,
+                                          self.opts["uint8_input"])
+        return tf.lite.TFLiteConverter.from_concrete_functions(
+            [function.get_concrete_function()], keep)
 
     def artifact_spec(self, artifact: Path, spec: DetectorSpec) -> DetectorSpec:
+        if self.opts["uint8_input"]:
+            return raw_pixel_spec(spec)
         dtype, scale, zero = metadata.input_quantization(artifact)
         if dtype == "float32":
             return spec
@@ -112,10 +139,9 @@ class TFLiteFormat(ExportFormat):
                                       f"(XNNPACK, {threads} threads)")
 
 
-def _convert_float(saved_model: Path, quantization: str) -> bytes:
+def _convert_float(converter: Any, quantization: str) -> bytes:
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if quantization in ("fp16", "int8_dynamic"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "fp16":

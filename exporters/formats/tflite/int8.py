@@ -19,24 +19,31 @@ to (and including) the last convolution of each branch.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from exporters.calibration import CalibrationSet
+import numpy as np
 
 # Ops that end a head walk: the prediction convolutions are kept in float, what feeds them
 # (the backbone / FPN) stays int8.
 _HEAD_STOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 
 
-def calibrate(saved_model: Path, calib: CalibrationSet) -> bytes:
-    """Float TFLite model annotated with activation ranges from ``calib``."""
+def calibrate(converter: Any, inputs: np.ndarray) -> bytes:
+    """Float TFLite model annotated with the activation ranges seen on ``inputs``.
+
+    Args:
+        converter: A ``TFLiteConverter`` of the float graph (static input shape).
+        inputs: ``[K, H, W, 3]`` calibration inputs of the graph's input dtype.
+    """
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    def batches() -> Iterator[list[np.ndarray]]:
+        for x in inputs:
+            yield [x[None]]
+
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = calib.batches
+    converter.representative_dataset = batches
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                            tf.lite.OpsSet.TFLITE_BUILTINS]
     converter._experimental_calibrate_only = True  # noqa: SLF001 - see module docstring

@@ -1,0 +1,119 @@
+"""Test models for the three browser engines: static-shape TFLite and ONNX, fp32 and int8.
+
+The browser engines need what the exporters write now: LiteRT.js refuses a dynamic batch
+dimension (``[-1, H, W, 3]``), so every model here has the static input ``[1, H, W, 3]``.
+The conversions are the minimal ones (the real exporters live in ``exporters/``; the runtime
+tests must not depend on them):
+
+* TFLite from a concrete function of fixed batch 1 (signature outputs ``boxes``, ``scores``);
+  int8 = calibrated weights and activations, float input and output, float fallback for the
+  ops without an integer kernel (what ``sdk export --quantize int8`` ships by default);
+* ONNX through tf2onnx (opset 17), int8 = onnxruntime's static QDQ quantization calibrated
+  on the same images.
+
+Each folder gets the ``detector.json`` of the source (format recorded in its provenance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sdk.preprocess import preprocess
+from sdk.spec import DetectorSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+OPSET = 17
+
+
+def _calibration(spec: DetectorSpec, images: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
+    """Model inputs [1, H, W, 3] float32 of the calibration images."""
+    for image in images:
+        yield preprocess(image, spec.input)[0].astype(np.float32)
+
+
+def _static_function(model: keras.Model, spec: DetectorSpec) -> Callable:
+    import tensorflow as tf
+
+    h, w = spec.input.size
+    signature = tf.TensorSpec([1, h, w, 3], tf.float32, name=spec.input.name)
+    return tf.function(lambda x: model(x, training=False), input_signature=[signature])
+
+
+def export_static_tflite(model: keras.Model, spec: DetectorSpec, out: Path, quantization: str,
+                         calibration: Sequence[np.ndarray] = ()) -> Path:
+    """``model.tflite`` with input ``[1, H, W, 3]`` (fp32, or int8 calibrated on the images)."""
+    import tensorflow as tf
+
+    fn = _static_function(model, spec)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [fn.get_concrete_function()], model)
+    if quantization == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([x] for x in _calibration(spec, calibration))
+    elif quantization != "fp32":
+        raise ValueError(f"unsupported test quantization {quantization!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model.tflite").write_bytes(converter.convert())
+    spec.with_provenance(format="tflite", quantization=quantization).save(out)
+    return out
+
+
+class _Reader:
+    """onnxruntime CalibrationDataReader over the calibration images."""
+
+    def __init__(self, name: str, spec: DetectorSpec, images: Sequence[np.ndarray]):
+        self.feeds = iter([{name: x} for x in _calibration(spec, images)])
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self.feeds, None)
+
+
+def export_onnx(model: keras.Model, spec: DetectorSpec, out: Path, quantization: str,
+                calibration: Sequence[np.ndarray] = ()) -> Path:
+    """``model.onnx`` with input ``[1, H, W, 3]`` and outputs ``boxes``, ``scores``."""
+    import tf2onnx
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "model.onnx"
+    fn = _static_function(model, spec)
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=fn.input_signature,
+                                            opset=OPSET, output_path=None)
+    _rename_outputs(proto, spec)
+    if quantization == "fp32":
+        path.write_bytes(proto.SerializeToString())
+    elif quantization == "int8":
+        from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+        source = out / "fp32.onnx"
+        source.write_bytes(proto.SerializeToString())
+        quantize_static(str(source), str(path),
+                        _Reader(proto.graph.input[0].name, spec, calibration),
+                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                        weight_type=QuantType.QInt8)
+        source.unlink()
+    else:
+        raise ValueError(f"unsupported test quantization {quantization!r}")
+    spec.with_provenance(format="onnx", quantization=quantization).save(out)
+    return out
+
+
+def _rename_outputs(proto: object, spec: DetectorSpec) -> None:
+    """Name the graph outputs as detector.json does (tf2onnx keeps TF's ``Identity:0``)."""
+    wanted = {4: spec.outputs.boxes, len(spec.labels): spec.outputs.scores}
+    graph = proto.graph  # type: ignore[attr-defined]
+    for output in graph.output:
+        last = output.type.tensor_type.shape.dim[-1].dim_value
+        new = wanted.get(last)
+        if new is None or new == output.name:
+            continue
+        old = output.name
+        for node in graph.node:
+            node.output[:] = [new if name == old else name for name in node.output]
+            node.input[:] = [new if name == old else name for name in node.input]
+        output.name = new
