@@ -21,7 +21,7 @@ $(SYS_STAMP): .ci/install-system.sh
 $(PY_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[runtime,export,serve,bench,dev]"
+	$(BIN)/pip install --quiet -e ".[runtime,onnx,export,serve,bench,dev]"
 	touch $@
 
 $(NPM_STAMP): package.json

@@ -84,13 +84,17 @@ def current_export(root: Path, name: str, fmt: str, quantization: str,
     variant = found.get("quantization", "")
     if found.get("source_weights_sha256") != sha or not variant.startswith(quantization):
         return None
-    tflites = sorted(folder.glob("*.tflite"))  # else the folder: a SavedModel export is one
-    return ExportedModel(folder, variant, "reused", tflites[0] if tflites else folder)
+    files = sorted(folder.glob("*.tflite")) or sorted(folder.glob("*.onnx"))
+    return ExportedModel(folder, variant, "reused", files[0] if files else folder)  # SavedModel
 
 
 def ensure_exports(model_dir: Path, cells: list[tuple[str, str]], root: Path,
-                   calib: Path | None) -> dict[tuple[str, str], ExportedModel]:
+                   calib: Path | None, options: dict[str, Any] | None = None,
+                   ) -> dict[tuple[str, str], ExportedModel]:
     """Export ``model_dir`` to each ``(format, quantization)`` into ``root``, reusing folders.
+
+    ``options`` are format options (e.g. ``uint8_input``); folder names do not show them, so
+    give exports with other options another ``root``.
 
     The source (TensorFlow, one trace) is opened only when something must be exported.
     """
@@ -112,7 +116,7 @@ def ensure_exports(model_dir: Path, cells: list[tuple[str, str]], root: Path,
     with open_source(model_dir) as source:
         for fmt, quant in missing:
             result = export(source, fmt, quant, out_root=root, calib=calib, force=True,
-                            allow_degraded=True, latency_runs=0)
+                            allow_degraded=True, latency_runs=0, options=options)
             done[(fmt, quant)] = ExportedModel(result.out_dir, result.variant, result.status,
                                                result.artifact)
     return done

@@ -92,6 +92,16 @@ def _pages(filters: dict[str, Any], page: int, size: int, total: int) -> dict[st
     }
 
 
+def _scatter_points(filters: ReportFilters, cap: int) -> list[dict[str, Any]]:
+    """The variants the scatter plots: those with a known mAP, at most ``cap`` (the frontier
+    first, then the most reported), by latency."""
+    points = [v for v in variant_points(filters) if v["map"] is not None]
+    if len(points) > cap:
+        points = sorted(points, key=lambda v: (not v["pareto"], -v["count"]))[:cap]
+        points.sort(key=lambda v: v["median_latency_ms"])
+    return points
+
+
 @bp.get("/", strict_slashes=False)
 @limited
 def index() -> str:
@@ -101,9 +111,7 @@ def index() -> str:
     cells = leaderboard_cells(filters)
     page = min(_page(), max(1, -(-len(cells) // size)))  # past the end: the last page
     shown = cells[(page - 1) * size : page * size]
-    device_only = ReportFilters(device=filters.device)
-    # The scatter plots only variants with a known mAP (a bounded, configured set).
-    variants = [v for v in variant_points(device_only) if v["map"] is not None]
+    variants = _scatter_points(ReportFilters(device=filters.device), size)
     return render_template(
         "device_bench_dashboard.html",
         filters=filters.as_dict(),

@@ -6,6 +6,7 @@ reports per query is small). A cell shows the median of its reports and how many
 
 from __future__ import annotations
 
+import operator
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,8 +18,9 @@ VARIANT_KEYS = ("model", "format", "quantization")
 
 def _group(samples: Iterable[Any], keys: Sequence[str]) -> dict[tuple[str, ...], list[Any]]:
     groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    key_of = operator.attrgetter(*keys)  # a tuple for several keys; in C: boards get big
     for sample in samples:
-        groups[tuple(getattr(sample, k) for k in keys)].append(sample)
+        groups[key_of(sample)].append(sample)
     return groups
 
 
@@ -54,6 +56,14 @@ def lookup_map(metrics: Mapping[str, Mapping[str, float]], key: tuple[str, ...])
     return float(entry["map"]) if entry and "map" in entry else None
 
 
+def _variant_map(group: Sequence[Any], metrics: Mapping[str, Mapping[str, float]],
+                 key: tuple[str, ...]) -> float | None:
+    """The mAP the variant's reports carry (median: one artifact, one value), else the
+    configured ``MODEL_METRICS`` one."""
+    carried = [s.map for s in group if getattr(s, "map", None) is not None]
+    return statistics.median(carried) if carried else lookup_map(metrics, key)
+
+
 def pareto_flags(points: Sequence[tuple[float, float]]) -> list[bool]:
     """Flag the points (latency, accuracy) that no other point beats on both axes.
 
@@ -84,7 +94,7 @@ def variants(
                 "median_fps": statistics.median(s.fps for s in group),
                 "count": len(group),
                 "devices": len({s.device for s in group}),
-                "map": lookup_map(metrics, key),
+                "map": _variant_map(group, metrics, key),
             }
         )
     ranked = [r for r in rows if r["map"] is not None]

@@ -99,10 +99,16 @@ def _create_readiness_probe(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
+def _add_variant_map(conn: Connection) -> None:
+    # Nullable: reports stored before (and clients that do not send it) have no mAP.
+    conn.execute(text("ALTER TABLE reports ADD COLUMN map FLOAT"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create reports", _create_reports),
     Step(2, "index the leaderboard dimensions", _index_leaderboard),
     Step(3, "create the readiness probe table", _create_readiness_probe),
+    Step(4, "reports carry the variant's mAP", _add_variant_map),
 )
 
 

@@ -48,8 +48,29 @@ def _upsert(conn: Connection, name: str, token: str, now: float) -> None:
     conn.execute(delete(readiness_probe).where(readiness_probe.c.checked_at < now - STALE_S))
 
 
+def _round_trip(engine: Engine, timeout_s: float, busy_timeout_ms: int | None) -> bool:
+    """Write a fresh token, commit, read it back; True when it came back."""
+    name = f"{socket.gethostname()}:{os.getpid()}"[:100]
+    token = secrets.token_hex(16)
+    with engine.connect() as conn:
+        with conn.begin():
+            _limit_waits(conn, timeout_s)
+            _upsert(conn, name, token, time.time())
+        with conn.begin():
+            stored = conn.scalar(
+                select(readiness_probe.c.token).where(readiness_probe.c.name == name)
+            )
+        if conn.dialect.name == "sqlite" and busy_timeout_ms is not None:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    return stored == token
+
+
 def probe(engine: Engine, timeout_s: float, busy_timeout_ms: int | None = None) -> None:
     """Write a fresh token, commit, and read it back; raise NotReady if that fails.
+
+    A failure is retried once on a fresh connection, after closing the pooled ones: a
+    connection opened while the disk was read-only (or the server gone) stays broken
+    after the storage has recovered.
 
     Args:
         engine: The collector's engine.
@@ -59,22 +80,13 @@ def probe(engine: Engine, timeout_s: float, busy_timeout_ms: int | None = None) 
     Raises:
         NotReady: The write or the read-back failed (the cause is chained).
     """
-    name = f"{socket.gethostname()}:{os.getpid()}"[:100]
-    token = secrets.token_hex(16)
-    try:
-        with engine.connect() as conn:
-            try:
-                with conn.begin():
-                    _limit_waits(conn, timeout_s)
-                    _upsert(conn, name, token, time.time())
-                with conn.begin():
-                    stored = conn.scalar(
-                        select(readiness_probe.c.token).where(readiness_probe.c.name == name)
-                    )
-            finally:
-                if conn.dialect.name == "sqlite" and busy_timeout_ms is not None:
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-    except Exception as exc:  # any failure to write is the answer, whatever raised it
-        raise NotReady(f"a test write failed: {type(exc).__name__}: {exc}") from exc
-    if stored != token:
-        raise NotReady("a test write was committed but not read back")
+    for attempt in range(2):
+        try:
+            if _round_trip(engine, timeout_s, busy_timeout_ms):
+                return
+            failure: Exception = NotReady("a test write was committed but not read back")
+        except Exception as exc:  # any failure to write is the answer, whatever raised it
+            failure = exc
+        if attempt == 0:
+            engine.dispose()
+    raise NotReady(f"a test write failed: {type(failure).__name__}: {failure}") from failure

@@ -119,6 +119,11 @@ class Model(_Strict):
     quantization: Ident  # fp32, fp16, int8, dynamic, ...
     sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
     input_size: tuple[Pixels, Pixels]  # (height, width)
+    # mAP@[.5:.95] (0..1) of this variant from its detector.json: the artifact's own, measured
+    # at export ("artifact"), or its source model's card value ("source"). The speed/accuracy
+    # frontier and `sdk recommend` use it.
+    map: Fraction | None = None
+    map_basis: Literal["artifact", "source"] | None = None
 
 
 class LatencyStats(_Strict):

@@ -70,6 +70,7 @@ def _row_values(report: Report, validity: Validity, payload_json: str) -> dict[s
         "valid": validity.valid,
         "reasons": _reasons_json(validity.reasons),
         "payload": payload_json,
+        "map": report.model.map,
     }
 
 
@@ -125,12 +126,18 @@ def _filtered(query: Select[Any], filters: dict[str, Any]) -> Select[Any]:
     return query
 
 
+def _max_seq(conn: Connection) -> int:
+    """The largest ``seq`` the column holds: SERIAL (int4) on PostgreSQL, int8 on SQLite."""
+    return 2**31 - 1 if conn.dialect.name == "postgresql" else 2**63 - 1
+
+
 def list_reports(
     conn: Connection, filters: dict[str, Any], limit: int, before: int | None = None
 ) -> list[StoredReport]:
     """Return up to ``limit`` reports, newest first, with ``seq < before`` when given."""
     query = _filtered(select(reports), filters).order_by(reports.c.seq.desc()).limit(limit)
-    if before is not None:
+    # Past the column's range every seq is below ``before``: no bound (and no overflow).
+    if before is not None and before <= _max_seq(conn):
         query = query.where(reports.c.seq < before)
     return [_to_stored(row) for row in conn.execute(query)]
 
@@ -146,8 +153,11 @@ def iter_samples(conn: Connection, filters: dict[str, Any]) -> Iterator[Row[Any]
         reports.c.fps,
         reports.c.p50_ms,
         reports.c.p90_ms,
+        reports.c.map,
     ).where(reports.c.valid.is_(True))
-    yield from conn.execute(_filtered(query, {**filters, "valid": None}))
+    result = conn.execute(_filtered(query, {**filters, "valid": None}))
+    for rows in result.partitions(1000):  # fetchmany: a row at a time costs more per row
+        yield from rows
 
 
 DIMENSION_COLUMNS = {"device": reports.c.device_name, **FILTER_COLUMNS}

@@ -30,6 +30,7 @@ reports = Table(
     Column("valid", Boolean, nullable=False),
     Column("reasons", Text, nullable=False),  # JSON list of strings
     Column("payload", Text, nullable=False),  # the report as validated, JSON
+    Column("map", Float, nullable=True),  # the variant's mAP the report carries (model.map)
 )
 
 # One row per server process: the readiness check (device_bench.readiness) writes a fresh

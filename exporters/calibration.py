@@ -1,8 +1,10 @@
 """Calibration images for full-integer quantization, through the one preprocessing.
 
 ``--calib`` may be a folder of images (searched recursively) or a dataset root, whose
-train split is used. Images go through :func:`sdk.preprocess.preprocess` exactly as at
-inference time: calibrating on differently normalized pixels would give wrong ranges.
+train split is used. A bundled model needs neither: its train images are regenerated from
+the synthetic recipe (:func:`bundled_calibration`). Images go through
+:func:`sdk.preprocess.preprocess` exactly as at inference time: calibrating on differently
+normalized pixels would give wrong ranges.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import numpy as np
 
 from exporters.errors import CalibrationError
 from sdk.data import DataError, detect_format, load_dataset, load_image
+from sdk.data.bundled import SynthRecipe, regenerate_subset
 from sdk.data.images import is_image
 from sdk.preprocess import preprocess
 from sdk.spec import InputSpec
 
 MAX_IMAGES = 200  # activation ranges stop changing long before this; conversion time grows
+CALIB_SPLIT = "train"  # never the split the artifact's mAP is measured on
 MIN_RECOMMENDED = 50  # fewer images give noisy ranges (TFLite docs suggest ~100-500)
 
 
@@ -98,3 +102,11 @@ def load_calibration(root: str | Path, spec: InputSpec, limit: int = MAX_IMAGES,
                    f"{MIN_RECOMMENDED}+ give stabler int8 ranges")
     return CalibrationSet(inputs, hashlib.sha256(inputs.tobytes()).hexdigest(), str(root),
                           warning)
+
+
+def bundled_calibration(recipe: SynthRecipe, spec: InputSpec, limit: int = MAX_IMAGES,
+                        ) -> CalibrationSet:
+    """The first ``limit`` train images of a bundled model's data, regenerated and cached."""
+    root = regenerate_subset(recipe, CALIB_SPLIT, limit)
+    return replace(load_calibration(root, spec, limit), source=recipe.describe(CALIB_SPLIT,
+                                                                               limit))

@@ -19,7 +19,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from exporters.calibration import CalibrationSet, load_calibration, require_folder
+from exporters.accuracy import accuracy_section, bundled_eval_set
+from exporters.calibration import (
+    CalibrationSet,
+    bundled_calibration,
+    load_calibration,
+    require_folder,
+)
 from exporters.errors import OutputExistsError, ParityError, RunnerUnavailableError
 from exporters.formats.base import ExportFormat, Runner
 from exporters.parity import DEFAULT_BUDGETS, Budget, ParityReport, Verdict, check_parity
@@ -31,6 +37,7 @@ from exporters.source import (
     export_provenance,
     open_source,
     source_name,
+    source_recipe,
     source_weights_sha256,
 )
 from sdk import __version__
@@ -77,9 +84,12 @@ class ExportJob:
             or a comma-separated list).
         out_root: Folder receiving ``<model>-<format>-<quantization>/``.
         calib: Calibration images (folder, dataset root or a loaded set); default: the
-            train split of ``data``.
-        data: Dataset root or loaded dataset: its ``split`` gives ΔmAP.
+            train split of ``data``, else for a bundled model its regenerated train images.
+        data: Dataset root or loaded dataset: its ``split`` gives each artifact's mAP and
+            ΔmAP.
         split: The evaluation split of ``data``.
+        measure_map: Without ``data``, measure a bundled model's artifacts on its
+            regenerated validation images (:mod:`exporters.accuracy`).
         force: Replace an existing folder.
         skip_up_to_date: Keep a complete folder exported from the same source weights by
             the same sdk version; replace it when it is stale.
@@ -104,6 +114,7 @@ class ExportJob:
     options: Mapping[str, Any] = field(default_factory=dict)
     probes: ProbeSet | None = None
     latency_runs: int = 0
+    measure_map: bool = True
 
     @property
     def source_name(self) -> str:
@@ -157,25 +168,49 @@ class _Attempt:
     runner: Runner | None
 
 
-def _is_up_to_date(dest: Path, model: str | Path | ExportSource) -> bool:
-    """``dest`` is a complete export of the same source weights by this sdk version."""
+def _is_up_to_date(dest: Path, job: ExportJob) -> bool:
+    """``dest`` is a complete export of the same source weights by this sdk version, with
+    its mAP measured when this job would measure it."""
     if not is_complete(dest) or read_json(dest / PARITY_FILE) is None:
         return False
     prov = provenance(dest)
     sha = prov.get("source_weights_sha256")
-    return (sha is not None and prov.get("sdk_version") == __version__
-            and sha == source_weights_sha256(model))
+    if not (sha is not None and prov.get("sdk_version") == __version__
+            and sha == source_weights_sha256(job.model)):
+        return False
+    return not (_measures_by_default(job) and _measured_map(dest) is None)
+
+
+def _measures_by_default(job: ExportJob) -> bool:
+    """The job measures mAP on a bundled model's own data (no --data given)."""
+    return job.data is None and job.measure_map and source_recipe(job.model) is not None
+
+
+def _measured_map(folder: Path) -> float | None:
+    """The artifact mAP an export folder's detector.json records, if any."""
+    spec = read_json(folder / SPEC_FILENAME) or {}
+    artifact = ((spec.get("metrics") or {}).get("accuracy") or {}).get("artifact") or {}
+    return artifact.get("mAP")
+
+
+def _calibration_given(job: ExportJob) -> object | None:
+    """What calibrates the job: --calib, else --data, else a bundled model's own data."""
+    if job.calib is not None:
+        return job.calib
+    if job.data is not None:
+        return job.data
+    return source_recipe(job.model)
 
 
 def prepare(job: ExportJob) -> ExportPlan:
     """Check format, quantization, options, calibration and destination before any work."""
     handler = get_format(job.format)(**job.options)
     quantization = job.quantization or handler.default_quantization
-    handler.check_args(quantization, job.calib if job.calib is not None else job.data)
+    handler.check_args(quantization, _calibration_given(job))
     if quantization in handler.calibrated and isinstance(job.calib, str | Path):
         require_folder(job.calib)  # fail now, not after loading the model
     dest = Path(job.out_root) / export_dirname(job.source_name, job.format, quantization)
-    if job.skip_up_to_date and _is_up_to_date(dest, job.model):
+    if job.skip_up_to_date and _is_up_to_date(dest, job):
         return ExportPlan(handler, quantization, dest, up_to_date=True)
     occupied = dest.exists() and (dest.is_file() or any(dest.iterdir()))
     stale = job.skip_up_to_date and is_complete(dest)  # an older export of the same name
@@ -206,13 +241,18 @@ def resolve_dataset(data: str | Path | Dataset | None, split: str) -> Dataset | 
 
 
 def _calibration(fmt: ExportFormat, quantization: str, job: ExportJob,
-                 spec: DetectorSpec) -> CalibrationSet | None:
+                 source: ExportSource) -> CalibrationSet | None:
     if quantization not in fmt.calibrated:
         return None
+    spec = source.spec
     if isinstance(job.calib, CalibrationSet):
         return job.calib
     if job.calib is not None:
         return load_calibration(job.calib, spec.input)
+    if job.data is None and source.recipe is not None:  # the bundled model's train images
+        recipe = source.recipe
+        return source.memo("bundled-calibration",
+                           lambda: bundled_calibration(recipe, spec.input))
     root = job.data.root if isinstance(job.data, Dataset) else job.data
     return load_calibration(root, spec.input)  # a dataset root: its train split
 
@@ -259,11 +299,14 @@ class _Build:
         return attempt, notes
 
 
-def _metrics(report: ParityReport, latency: list[float], runtime: str) -> dict[str, Any]:
+def _metrics(report: ParityReport, latency: list[float], runtime: str,
+             source: ExportSource, eval_set: Dataset | None) -> dict[str, Any]:
     import numpy as np
 
     metrics: dict[str, Any] = {"parity": report.verdict.value, "probes": report.probes,
-                               "raw": report.raw, "detections": report.detections}
+                               "raw": report.raw, "detections": report.detections,
+                               "accuracy": accuracy_section(source.accuracy, report.metrics,
+                                                            eval_set)}
     if report.metrics:
         metrics["eval"] = {"split": report.metrics["split"], **report.metrics["artifact"],
                            "delta_mAP": report.metrics["delta_mAP"]}
@@ -283,7 +326,8 @@ def _finish(build: _Build, dest: Path, attempt: _Attempt, latency: list[float],
     """Embed and write detector.json, validate, write parity.json, reference.json, README."""
     fmt, tmp = build.fmt, build.tmp
     runtime = attempt.runner.description if attempt.runner else ""
-    spec = attempt.spec.with_metrics(**_metrics(attempt.report, latency, runtime))
+    spec = attempt.spec.with_metrics(**_metrics(attempt.report, latency, runtime,
+                                                build.source, build.eval_set))
     fmt.embed_metadata(attempt.artifact, spec)
     checks = fmt.validate(attempt.artifact, spec)
     spec.save(tmp / SPEC_FILENAME)
@@ -306,7 +350,9 @@ def _build(job: ExportJob, plan: ExportPlan, source: ExportSource,
            eval_set: Dataset | None) -> ExportResult:
     """Convert, gate, finish; the folder appears at ``plan.dest`` only if all succeeds."""
     handler, started = plan.handler, time.perf_counter()
-    calib = _calibration(handler, plan.quantization, job, source.spec)
+    calib = _calibration(handler, plan.quantization, job, source)
+    if eval_set is None and job.data is None and job.measure_map:
+        eval_set = bundled_eval_set(source)
     probes = job.probes or probe_set()
     budgets = {**DEFAULT_BUDGETS, **(job.budgets or {})}
     with atomic_dir(plan.dest, overwrite=True) as tmp:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMATS: dict[str, str] = {
     "tflite": "exporters.formats.tflite.format:TFLiteFormat",
     "tfjs": "exporters.formats.tfjs.format:TFJSFormat",
+    "onnx": "exporters.formats.onnx.format:OnnxFormat",
     "coreml": "exporters.formats.coreml.format:CoreMLFormat",
     "savedmodel": "exporters.formats.savedmodel:SavedModelFormat",
 }

@@ -3,6 +3,11 @@
 Every format converts from the same staged SavedModel (one trace, not one per format), and
 the parity gate compares every artifact with the same reference: the Keras model itself
 for a trained detector folder, or the SavedModel when one is given.
+
+The source also knows its accuracy as its model card states it (split, mAP, mAP@.5), and,
+for the bundled models, the recipe of the synthetic data they were trained on
+(:mod:`sdk.data.bundled`): the exporter regenerates its validation images to measure each
+artifact's mAP, and its train images to calibrate int8, without any ``--data``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from exporters.errors import ExportError
 from sdk import __version__
+from sdk.data.bundled import SynthRecipe, recipe_of
 from sdk.evaluate import RawFn
 from sdk.spec import SPEC_FILENAME, DetectorSpec, OutputSpec, SpecError
 
@@ -40,6 +46,9 @@ class ExportSource:
         staging: Temporary folder deleted by :meth:`close` (None: nothing to delete).
         cache: Per-source memo (reference outputs, reference metrics) shared by exports.
         origin: What runs :attr:`reference` (recorded in ``reference.json``).
+        accuracy: The source model's accuracy from its model card (``from``, ``split``,
+            ``images``, ``mAP``, ``mAP50``), None when it has no card with metrics.
+        recipe: How the sdk regenerates the model's data (bundled models only).
     """
 
     name: str
@@ -49,6 +58,8 @@ class ExportSource:
     staging: Path | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     origin: str = "fp32"
+    accuracy: dict[str, Any] | None = None
+    recipe: SynthRecipe | None = None
 
     def memo(self, key: str, factory: Callable[[], Any]) -> Any:
         """``factory()`` computed once per source (e.g. a calibration shared by exports)."""
@@ -116,8 +127,10 @@ def _from_saved_model(saved: Path, given: Path) -> ExportSource:
     except (SpecError, RuntimeLoadError) as exc:
         raise ModelSourceError(str(exc)) from exc
     spec = spec.with_provenance(source=str(given))
+    recorded = spec.metrics.get("accuracy", {})  # an export's detector.json carries it along
     return ExportSource(source_name(given), _clean(spec), saved, backend.run,
-                        origin="savedmodel fp32")
+                        origin="savedmodel fp32",
+                        accuracy=recorded.get("source") if isinstance(recorded, dict) else None)
 
 
 def _from_detector(model: str | Path) -> ExportSource:
@@ -141,8 +154,58 @@ def _from_detector(model: str | Path) -> ExportSource:
         outputs=OutputSpec(num_anchors=len(generate_anchors(cfg.levels, cfg.input_size))),
         provenance={"architecture": cfg.arch, "source": str(model),
                     "source_weights_sha256": weights_sha256(model_dir)})
+    card = read_card(model_dir)
+    recipe = recipe_of(model_dir, card)
     return ExportSource(source_name(model), spec, saved, reference, staging,
-                        origin="keras fp32")
+                        origin="keras fp32", accuracy=card_accuracy(card, recipe), recipe=recipe)
+
+
+def read_card(model_dir: Path) -> dict[str, Any] | None:
+    """The model card of a trained detector folder (None when absent or unreadable)."""
+    import json
+
+    from sdk.models.io import CARD_FILE
+
+    try:
+        card = json.loads((model_dir / CARD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) else None
+
+
+def card_accuracy(card: dict[str, Any] | None, recipe: SynthRecipe | None = None,
+                  ) -> dict[str, Any] | None:
+    """The source's accuracy as its model card states it: the first split with an mAP.
+
+    ``sdk train`` records ``metrics.<split>`` (COCO metrics of the finished model on that
+    split of its ``dataset``); the image count is known for the bundled recipe only.
+    """
+    metrics = (card or {}).get("metrics")
+    if not isinstance(metrics, dict):
+        return None
+    for split, values in metrics.items():
+        if isinstance(values, dict) and isinstance(values.get("mAP"), int | float):
+            dataset = card.get("dataset") if card else None
+            return {"from": "model card", "split": f"{dataset or '?'} {split}",
+                    "images": recipe.counts.get(split) if recipe else None,
+                    "mAP": float(values["mAP"]),
+                    "mAP50": float(values["mAP50"]) if "mAP50" in values else None}
+    return None
+
+
+def source_recipe(model: str | Path | ExportSource) -> SynthRecipe | None:
+    """The data recipe of ``model`` without loading it (None: the user brings the data)."""
+    from sdk.models.io import ModelNotFoundError, resolve_model_dir
+
+    if isinstance(model, ExportSource):
+        return model.recipe
+    if _saved_model_dir(Path(model)) is not None:
+        return None
+    try:
+        model_dir = resolve_model_dir(model)
+    except ModelNotFoundError:
+        return None
+    return recipe_of(model_dir, read_card(model_dir))
 
 
 def source_weights_sha256(model: str | Path | ExportSource) -> str | None:

@@ -28,8 +28,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands that never load TensorFlow or LiteRT, so their output needs no filtering (the
+# server's worker processes must not depend on a filter thread of the arbiter).
+UNFILTERED = frozenset({"serve"})
+
 # TensorFlow prints pages of CUDA/oneDNN chatter on a CPU machine; keep real errors only.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Set before any sub-command imports it (sdk.commands.quiet does the rest).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 class LazyGroup(click.Group):
@@ -41,6 +46,10 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
+        if cmd_name not in UNFILTERED:
+            from sdk.commands.quiet import install
+
+            install()
         module_name, attr = COMMANDS[cmd_name][0].split(":")
         return getattr(importlib.import_module(module_name), attr)
 

@@ -96,6 +96,34 @@ def provenance(folder: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+@dataclass(frozen=True)
+class VariantAccuracy:
+    """The mAP an export records for itself (``metrics.accuracy`` of its detector.json).
+
+    Attributes:
+        map: mAP@[.5:.95] in 0..1, None when unknown.
+        basis: ``artifact`` (measured on this artifact at export) or ``source`` (the
+            source model's card value), None when unknown.
+        split: Which images the value comes from.
+    """
+
+    map: float | None = None
+    basis: str | None = None
+    split: str | None = None
+
+
+def variant_accuracy(folder: Path) -> VariantAccuracy:
+    """The accuracy ``detector.json`` in ``folder`` records (all None when it has none)."""
+    spec = read_json(folder / SPEC_FILENAME) or {}
+    section = (spec.get("metrics") or {}).get("accuracy")
+    if not isinstance(section, dict) or not isinstance(section.get("mAP"), int | float):
+        return VariantAccuracy()
+    basis = section.get("basis") if section.get("basis") in ("artifact", "source") else None
+    detail = section.get(basis) if basis else None
+    split = detail.get("split") if isinstance(detail, dict) else None
+    return VariantAccuracy(float(section["mAP"]), basis, split)
+
+
 def reference_detections(folder: Path) -> dict[str, Any] | None:
     """The folder's ``reference.json`` (see :func:`reference_document`), or None."""
     data = read_json(folder / REFERENCE_FILE)

@@ -53,6 +53,12 @@ def resize_to_input(image: np.ndarray, spec: InputSpec, box: Letterbox | None = 
     return canvas, box
 
 
+def takes_pixels(spec: InputSpec) -> bool:
+    """True when the model input is the letterboxed uint8 pixels unchanged."""
+    return (spec.dtype == "uint8" and spec.quant_scale == 1 and spec.quant_zero_point == 0
+            and all(m == 0 for m in spec.mean) and all(s == 1 for s in spec.std))
+
+
 def normalize(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     """uint8 NHWC/HWC pixels -> the dtype the model expects (float or quantized int).
 
@@ -62,7 +68,13 @@ def normalize(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     numpy runs a broadcast over a last axis of 3 with an inner loop of 3 elements (~10x
     slower at 320 px), and each extra multi-MB temporary per call can make glibc trim and
     re-fault the heap (benchmarks/runtime_overhead.py).
+
+    A model that takes the pixels themselves (uint8, mean 0, std 1, scale 1, zero point 0:
+    normalization inside the graph) gets ``pixels`` back without any arithmetic: the general
+    path would round ``p / 1 + 0`` back to ``p``.
     """
+    if takes_pixels(spec):
+        return np.ascontiguousarray(pixels[..., ::-1]) if spec.channel_order == "BGR" else pixels
     x = np.array(pixels[..., ::-1] if spec.channel_order == "BGR" else pixels, np.float32,
                  order="C")
     mean, std = np.asarray(spec.mean, np.float32), np.asarray(spec.std, np.float32)

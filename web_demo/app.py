@@ -3,7 +3,9 @@
 The app serves the TF.js exports ``sdk export`` wrote and never builds any: it imports
 neither TensorFlow nor the exporters (a test checks), so it starts in a second.
 
-``gunicorn 'web_demo.app:create_app()'`` or ``sdk serve``. The device benchmark collector
+``sdk serve`` runs it under gunicorn's asyncio worker (:mod:`web_demo.server`, HTTPS for
+phones); ``gunicorn 'web_demo.app:create_app()'`` runs it with a WSGI worker (behind a
+reverse proxy). The device benchmark collector
 (:mod:`device_bench`) is mounted in the same app, so the page's "Run benchmark" button
 posts to ``/api/v1/reports`` on the same origin and ``/bench`` shows the leaderboard.
 """
@@ -11,6 +13,7 @@ posts to ``/api/v1/reports`` on the same origin and ``/bench`` shows the leaderb
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -39,6 +42,15 @@ def _load_config(app: Flask, overrides: Mapping[str, Any] | None, from_env: bool
         app.config.from_prefixed_env("DEVICE_BENCH")
     app.config.from_mapping(overrides or {})
     settings.apply_defaults(app)
+
+
+def load_config(config: Mapping[str, Any] | None = None, *, from_env: bool = True,
+                ) -> tuple[dict[str, Any], Path]:
+    """The configuration :func:`create_app` would use, and the instance folder, without
+    creating the app (nothing is opened: the server creates the app in its worker)."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    _load_config(app, config, from_env)
+    return dict(app.config), Path(app.instance_path)
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, from_env: bool | None = None) -> Flask:

@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "SDK_JS_DIR": str(Path(sdk.__file__).resolve().parent / "js"),
     # Text responses at least this large are gzip-compressed when the client accepts it.
     "COMPRESS_MIN_BYTES": 500,
+    # Where 'sdk serve' keeps its self-signed certificate and key (None: the instance folder).
+    "CERT_DIR": None,
 }
 
 

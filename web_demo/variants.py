@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sdk.exports import export_dirname, is_complete, list_exports, parse_export_dirname, provenance
+from sdk.exports import (
+    export_dirname,
+    is_complete,
+    list_exports,
+    parse_export_dirname,
+    provenance,
+    variant_accuracy,
+)
 from sdk.spec import SPEC_FILENAME
 
 FORMAT = "tfjs"
@@ -126,11 +133,19 @@ def is_stale(folder: Path, model: str) -> bool:
 
 
 def describe(folder: Path) -> dict[str, Any]:
-    """Identity and input facts of a complete variant folder, for the model listing."""
+    """Identity, input facts and accuracy of a complete variant folder, for the listing.
+
+    ``map`` is the mAP its detector.json records (``map_basis``: measured on the artifact,
+    or the source model's card value); the benchmark puts both into its report.
+    """
     spec = json.loads((folder / SPEC_FILENAME).read_text(encoding="utf-8"))
+    accuracy = variant_accuracy(folder)
     return {
         "sha256": artifact_sha256(folder),
         "input_size": spec.get("input", {}).get("size"),
         "labels": spec.get("labels", []),
         "bytes": sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+        "map": accuracy.map,
+        "map_basis": accuracy.basis,
+        "map_split": accuracy.split,
     }

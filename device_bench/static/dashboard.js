@@ -20,7 +20,7 @@
 
   function size(svg) {
     const box = svg.getBoundingClientRect();
-    return { w: Math.max(box.width, 320), h: Math.max(box.height, 200) };
+    return { w: Math.max(box.width, 240), h: Math.max(box.height, 200) };
   }
 
   function niceMax(value) {
@@ -38,69 +38,104 @@
     return cell.model + "/" + cell.format + "/" + cell.quantization;
   }
 
-  // Horizontal bars: one per device (and backend) for the chosen model variant.
+  // Cut a label to about `width` pixels of 11 px text (SVG text does not wrap or ellipsize);
+  // the full text stays in the element's <title>.
+  function fit(text, width) {
+    const chars = Math.max(4, Math.floor(width / 6.3));
+    return text.length <= chars ? text : text.slice(0, chars - 1) + "…";
+  }
+
+  // Horizontal bars: one per device (and backend) for the chosen model variant. On a narrow
+  // screen each label sits above its bar, using the whole width; the chart grows with the
+  // number of bars so that each stays readable.
   function drawFps(svg, variant) {
     clear(svg);
     const rows = data.cells
       .filter((c) => variantOf(c) === variant)
       .sort((a, b) => b.median_fps - a.median_fps);
-    if (!rows.length) return message(svg, "No valid report for this variant yet.");
-    const { w, h } = size(svg);
-    const left = Math.min(220, w * 0.4), right = 50, top = 10, bottom = 24;
-    const max = niceMax(Math.max(...rows.map((r) => r.median_fps)));
-    const band = (h - top - bottom) / rows.length;
+    const w = Math.max(svg.getBoundingClientRect().width, 240);
+    const stacked = w < 520;
+    const band = stacked ? 36 : 24, top = 8, bottom = 26;
+    const h = rows.length ? top + rows.length * band + bottom : 120;
+    svg.style.height = `${h}px`;
     svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    if (!rows.length) return message(svg, "No valid report for this variant yet.");
+    const left = stacked ? 4 : Math.min(220, w * 0.4), right = 56;
+    const max = niceMax(Math.max(...rows.map((r) => r.median_fps)));
     rows.forEach((row, i) => {
       const y = top + i * band;
-      const width = ((w - left - right) * row.median_fps) / max;
-      const bar = el("rect", { class: "bar", x: left, y: y + band * 0.15, width, height: band * 0.7 });
-      bar.appendChild(el("title", {}, `${row.device} (${row.backend}): ${row.median_fps.toFixed(1)} FPS, ${row.count} reports`));
+      const barY = stacked ? y + 15 : y + band * 0.15, barH = stacked ? band - 19 : band * 0.7;
+      const width = Math.max(1, ((w - left - right) * row.median_fps) / max);
+      const full = `${row.device} · ${row.backend}`;
+      const bar = el("rect", { class: "bar", x: left, y: barY, width, height: barH });
+      bar.appendChild(el("title", {}, `${full}: ${row.median_fps.toFixed(1)} FPS, ${row.count} reports`));
       svg.appendChild(bar);
-      const label = `${row.device} · ${row.backend}`;
-      svg.appendChild(el("text", { x: left - 6, y: y + band / 2 + 4, "text-anchor": "end", class: "tick" }, label));
+      const label = stacked
+        ? el("text", { x: left, y: y + 11, class: "tick" }, fit(full, w - left))
+        : el("text", { x: left - 6, y: y + band / 2 + 4, "text-anchor": "end", class: "tick" }, fit(full, left - 8));
+      label.appendChild(el("title", {}, full));
+      svg.appendChild(label);
       const value = row.median_fps.toFixed(1) + (row.low_count ? " (few)" : "");
-      svg.appendChild(el("text", { x: left + width + 4, y: y + band / 2 + 4, class: "tick" }, value));
+      svg.appendChild(el("text", { x: left + width + 4, y: barY + barH / 2 + 4, class: "tick" }, value));
     });
     svg.appendChild(el("line", { class: "axis", x1: left, y1: h - bottom, x2: w - right, y2: h - bottom }));
-    svg.appendChild(el("text", { x: w - right, y: h - 6, "text-anchor": "end", class: "label" }, `FPS (axis to ${max})`));
+    svg.appendChild(el("text", { x: w - 4, y: h - 8, "text-anchor": "end", class: "label" }, `FPS (axis to ${max})`));
   }
 
-  function axes(svg, box, xMax, yMax, xLabel, yLabel) {
+  function axes(svg, box, x, y, xLabel, yLabel) {
     const { left, top, right, bottom } = box;
     svg.appendChild(el("line", { class: "axis", x1: left, y1: bottom, x2: right, y2: bottom }));
     svg.appendChild(el("line", { class: "axis", x1: left, y1: top, x2: left, y2: bottom }));
     for (let i = 0; i <= 4; i++) {
-      const x = left + ((right - left) * i) / 4, y = bottom - ((bottom - top) * i) / 4;
-      svg.appendChild(el("text", { x, y: bottom + 14, "text-anchor": "middle", class: "tick" }, ((xMax * i) / 4).toFixed(1)));
-      svg.appendChild(el("text", { x: left - 4, y: y + 4, "text-anchor": "end", class: "tick" }, ((yMax * i) / 4).toFixed(2)));
+      const px = left + ((right - left) * i) / 4, py = bottom - ((bottom - top) * i) / 4;
+      const xv = x.min + ((x.max - x.min) * i) / 4, yv = y.min + ((y.max - y.min) * i) / 4;
+      svg.appendChild(el("text", { x: px, y: bottom + 14, "text-anchor": "middle", class: "tick" }, xv.toFixed(xv < 10 ? 1 : 0)));
+      svg.appendChild(el("text", { x: left - 4, y: py + 4, "text-anchor": "end", class: "tick" }, yv.toFixed(2)));
     }
     svg.appendChild(el("text", { x: (left + right) / 2, y: bottom + 30, "text-anchor": "middle", class: "label" }, xLabel));
-    svg.appendChild(el("text", { x: 12, y: top - 2, class: "label" }, yLabel));
+    svg.appendChild(el("text", { x: 4, y: top - 6, class: "label" }, yLabel));
   }
 
-  // Scatter of variants (x: median latency, y: mAP) with the Pareto frontier as a line.
-  function drawPareto(svg) {
+  // mAP axis around the data (variants differ by a few points: from 0 they would overlap).
+  function mapRange(values) {
+    const lo = Math.min(...values), hi = Math.max(...values);
+    const min = Math.max(0, Math.floor((lo - 0.02) * 20) / 20);
+    const max = Math.min(1, Math.ceil((hi + 0.02) * 20) / 20);
+    return { min, max: max > min ? max : min + 0.05 };
+  }
+
+  // Scatter of variants (x: median latency, y: mAP) with the Pareto frontier as a line. Each
+  // point carries a number; the legend below the chart names it, so labels never overlap
+  // however many variants there are.
+  function drawPareto(svg, legend) {
     clear(svg);
-    const points = data.variants.filter((v) => v.map !== null);
-    if (!points.length) return message(svg, "No variant with both reports and a known mAP.");
+    while (legend.firstChild) legend.removeChild(legend.firstChild);
+    const points = data.variants.filter((v) => v.map !== null)
+      .sort((a, b) => a.median_latency_ms - b.median_latency_ms);
     const { w, h } = size(svg);
-    const box = { left: 50, top: 18, right: w - 20, bottom: h - 40 };
-    const xMax = niceMax(Math.max(...points.map((p) => p.median_latency_ms)) * 1.1);
-    const yMax = niceMax(Math.max(...points.map((p) => p.map)) * 1.1);
-    const sx = (v) => box.left + ((box.right - box.left) * v) / xMax;
-    const sy = (v) => box.bottom - ((box.bottom - box.top) * v) / yMax;
     svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-    axes(svg, box, xMax, yMax, "median latency (ms)", "mAP");
-    const front = points.filter((p) => p.pareto).sort((a, b) => a.median_latency_ms - b.median_latency_ms);
+    if (!points.length) return message(svg, "No variant with both reports and a known mAP.");
+    const box = { left: 42, top: 20, right: w - 12, bottom: h - 40 };
+    const x = { min: 0, max: niceMax(Math.max(...points.map((p) => p.median_latency_ms)) * 1.1) };
+    const y = mapRange(points.map((p) => p.map));
+    const sx = (v) => box.left + ((box.right - box.left) * (v - x.min)) / (x.max - x.min);
+    const sy = (v) => box.bottom - ((box.bottom - box.top) * (v - y.min)) / (y.max - y.min);
+    axes(svg, box, x, y, "median latency (ms)", "mAP");
+    const front = points.filter((p) => p.pareto);
     const path = front.map((p) => `${sx(p.median_latency_ms)},${sy(p.map)}`).join(" ");
     if (front.length > 1) svg.appendChild(el("polyline", { class: "frontier", points: path }));
-    for (const p of points) {
-      const x = sx(p.median_latency_ms), y = sy(p.map);
-      const dot = el("circle", { class: p.pareto ? "point pareto" : "point", cx: x, cy: y, r: 5 });
-      dot.appendChild(el("title", {}, `${p.variant}: ${p.median_latency_ms.toFixed(1)} ms, mAP ${p.map}, ${p.count} reports`));
+    points.forEach((p, i) => {
+      const cx = sx(p.median_latency_ms), cy = sy(p.map);
+      const text = `${p.variant}: ${p.median_latency_ms.toFixed(1)} ms (${p.median_fps.toFixed(1)} FPS), mAP ${p.map.toFixed(3)}, ${p.count} reports`;
+      const dot = el("circle", { class: p.pareto ? "point pareto" : "point", cx, cy, r: 5 });
+      dot.appendChild(el("title", {}, text));
       svg.appendChild(dot);
-      svg.appendChild(el("text", { x: x + 7, y: y - 6, class: "tick" }, p.variant));
-    }
+      svg.appendChild(el("text", { x: cx + 6, y: cy - 6 - (i % 2) * 9, class: "tick" }, String(i + 1)));
+      const item = document.createElement("li");
+      item.textContent = text + (p.pareto ? " (frontier)" : "");
+      if (p.pareto) item.className = "pareto";
+      legend.appendChild(item);
+    });
   }
 
   function setup() {
@@ -115,7 +150,7 @@
     const fps = document.getElementById("fps-chart");
     const redraw = () => {
       drawFps(fps, select.value);
-      drawPareto(document.getElementById("pareto-chart"));
+      drawPareto(document.getElementById("pareto-chart"), document.getElementById("pareto-legend"));
     };
     select.addEventListener("change", redraw);
     window.addEventListener("resize", redraw);

@@ -27,8 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 UINT8_INPUT = FormatOption(
     "uint8_input", bool, False,
-    "uint8 pixel input, (pixel - mean) / std applied in the graph (detector.json then "
-    "says mean 0, std 1, dtype uint8: runtimes pass the letterboxed pixels as they are).")
+    "uint8 pixels in, normalized in the graph (detector.json: dtype uint8, mean 0, std 1)")
 
 
 def serving_function(saved_model: Path, spec: InputSpec, uint8_input: bool = False,

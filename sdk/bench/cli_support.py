@@ -13,7 +13,7 @@ from typing import Any
 import click
 import numpy as np
 
-from sdk.exports import REFERENCE_FILE, export_dirname, reference_detections
+from sdk.exports import REFERENCE_FILE, export_dirname, reference_detections, variant_accuracy
 from sdk.probes import pixels_sha256, synthetic_probes
 
 
@@ -48,9 +48,10 @@ def resolve_export(model: str, fmt: str, quant: str, exports: Path) -> tuple[Pat
 
     spec = DetectorSpec.load(folder)
     name = spec.provenance.get("architecture", Path(model).name)
+    accuracy = variant_accuracy(folder)  # the report carries the variant's mAP
     info = {"name": str(name), "format": spec.provenance.get("format", fmt),
             "quantization": spec.provenance.get("quantization", quant),
-            "sha256": model_sha256(folder)}
+            "sha256": model_sha256(folder), "map": accuracy.map, "map_basis": accuracy.basis}
     return folder, info
 
 
@@ -112,7 +113,8 @@ def print_report(report: dict) -> None:
            "load ms": t["load_ms"], "first ms": t["first_inference_ms"], "runs": t["runs"],
            "p50 ms": lat["p50"], "p90 ms": lat["p90"], "p99 ms": lat["p99"], "FPS": t["fps"],
            **{f"{k} ms": v for k, v in t["stages_ms"].items()},
-           "accuracy": "ok" if report["accuracy"]["passed"] else "FAILED"}
+           "accuracy": "ok" if report["accuracy"]["passed"] else "FAILED",
+           "mAP": report["model"].get("map")}
     print_rows(f"Device benchmark (protocol v{report['protocol_version']})", [row], False)
 
 

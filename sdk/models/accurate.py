@@ -29,7 +29,7 @@ def default_accurate_config(labels: tuple[str, ...], input_size: int = 448) -> D
 def _fpn(cfg: DetectorConfig, inputs) -> list:
     """Top-down FPN over C3..C5 plus a stride-2 P6; returns P3..P6."""
     backbone = keras.applications.MobileNetV2(
-        input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=cfg.backbone_weights)
+        input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=None)
     set_bn_momentum(backbone)
     c3, c4, c5 = (backbone.get_layer(n).output for n in BACKBONE_TAPS)
     ch = cfg.head_channels

@@ -29,7 +29,10 @@ class DetectorConfig:
         head_channels: width of the extra layers / FPN and of the heads.
         head: detection head, a key of :data:`sdk.models.heads.HEADS` (``"softmax"`` for
             SSD, ``"focal"`` for RetinaNet): activation, background column and loss.
-        backbone_weights: ``None`` or ``"imagenet"`` (needs internet the first time).
+        backbone_weights: what the backbone started from when training began: ``None``
+            (random), ``"imagenet"`` or a local MobileNetV2 weights file. A record only:
+            builders always start from random weights and trained weights are loaded
+            over them (:mod:`sdk.models.transfer` loads these at the start of training).
     """
 
     arch: str

@@ -30,7 +30,7 @@ def default_fast_config(labels: tuple[str, ...], input_size: int = 320) -> Detec
 
 def _feature_maps(cfg: DetectorConfig, inputs) -> list:
     backbone = keras.applications.MobileNetV2(
-        input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=cfg.backbone_weights)
+        input_tensor=inputs, alpha=cfg.alpha, include_top=False, weights=None)
     set_bn_momentum(backbone)
     maps = [backbone.get_layer(name).output for name in ("block_13_expand_relu", "out_relu")]
     x = maps[-1]

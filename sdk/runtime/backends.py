@@ -77,6 +77,15 @@ class Backend(ABC):
         """The file whose bytes identify ``model`` (the marker file of a folder)."""
         return model if cls.suffix else model / str(cls.marker)
 
+    @classmethod
+    def embedded_spec(cls, model: Path) -> DetectorSpec | None:
+        """The ``detector.json`` stored inside the model file ``model``, None when absent.
+
+        Used when no ``detector.json`` lies beside the model. Engines whose format has no
+        place for it keep this default.
+        """
+        return None
+
     def library_version(self) -> str:
         """Installed version of :attr:`library` (``unknown`` when it has no metadata)."""
         from importlib.metadata import PackageNotFoundError, version

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 from sdk.runtime.contract import RuntimeLoadError
@@ -77,20 +75,7 @@ def _spec_for(model: Path, spec: SpecSource) -> DetectorSpec:
 
 
 def embedded_spec(model: Path) -> DetectorSpec | None:
-    """The ``detector.json`` packed inside a ``.tflite``, if any.
-
-    TFLite metadata stores associated files as a zip archive appended to the flatbuffer,
-    so the stdlib zip reader finds them without the flatbuffer schema.
-    """
-    if not zipfile.is_zipfile(model):
-        return None
-    with zipfile.ZipFile(model) as archive:
-        if SPEC_FILENAME not in archive.namelist():
-            return None
-        raw = archive.read(SPEC_FILENAME)
-    source = f"{model}!{SPEC_FILENAME}"
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{source}: not valid JSON ({exc.msg})") from exc
-    return DetectorSpec.from_dict(data, source)
+    """The ``detector.json`` embedded in a model file, if any (its engine knows where:
+    :meth:`sdk.runtime.backends.Backend.embedded_spec`)."""
+    engine = engine_for_path(model)
+    return engine.embedded_spec(model) if engine is not None else None

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ENGINES: dict[str, str] = {
     "tflite": "sdk.runtime.tflite:TFLiteBackend",
+    "onnx": "sdk.runtime.onnx:OnnxBackend",
     "savedmodel": "sdk.runtime.savedmodel:SavedModelBackend",
 }
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from sdk.runtime.backends import Backend
 from sdk.runtime.contract import RuntimeLoadError, check_input, check_outputs, missing_outputs
-from sdk.spec import DetectorSpec
+from sdk.spec import SPEC_FILENAME, DetectorSpec, SpecError
 
 # Interpreter modules in order of preference (docs/DESIGN.md section 4): LiteRT is maintained,
 # tflite-runtime 2.14 crashes with numpy 2, TensorFlow's copy is the heavy last resort.
@@ -92,6 +92,29 @@ class TFLiteBackend(Backend):
         missing_outputs(source, spec, list(outputs))
         self.boxes, self.scores = outputs[spec.outputs.boxes], outputs[spec.outputs.scores]
         check_outputs(source, spec, self.boxes["shape"], self.scores["shape"])
+
+    @classmethod
+    def embedded_spec(cls, model: Path) -> DetectorSpec | None:
+        """The ``detector.json`` packed inside the ``.tflite``, if any.
+
+        TFLite metadata stores associated files as a zip archive appended to the
+        flatbuffer, so the stdlib zip reader finds them without the flatbuffer schema.
+        """
+        import json
+        import zipfile
+
+        if not zipfile.is_zipfile(model):
+            return None
+        with zipfile.ZipFile(model) as archive:
+            if SPEC_FILENAME not in archive.namelist():
+                return None
+            raw = archive.read(SPEC_FILENAME)
+        source = f"{model}!{SPEC_FILENAME}"
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"{source}: not valid JSON ({exc.msg})") from exc
+        return DetectorSpec.from_dict(data, source)
 
     def invoke(self, inputs: np.ndarray) -> None:
         """Run the model on a [1, H, W, 3] input of the spec's dtype."""

@@ -103,13 +103,24 @@ class BatchStream:
 
     def __init__(self, dataset: Dataset, cfg: DetectorConfig, batch_size: int,
                  seed: int | list[int],
-                 aug: Augment | None = None, prefetch: int = 3):
+                 aug: Augment | None = None, prefetch: int = 3,
+                 shard: tuple[int, int] = (0, 1)):
+        """``batch_size`` is the global batch; with ``shard=(i, n)`` (worker i of n) the
+        stream yields this worker's ``batch_size / n`` images of each global batch: every
+        worker draws the same shuffle (same seed) and its own augmentations."""
+        index, count = shard
+        if batch_size % count:
+            raise ValueError(f"batch size {batch_size} does not split over {count} workers")
         self.cfg, self.batch_size, self.aug = cfg, batch_size, aug or Augment()
+        self.shard = (index, count)
         self.images = [load_image(s.image_path) for s in dataset.samples]
         self.samples = dataset.samples
         self.anchors = generate_anchors(cfg.levels, cfg.input_size)
         self.matcher = Matcher(cfg.matcher_positive, cfg.matcher_negative)
         self.rng = np.random.default_rng(seed)
+        # one worker draws shuffles and augmentations from one stream, as before sharding
+        self.aug_rng = self.rng if count == 1 else np.random.default_rng(
+            [*np.atleast_1d(seed).tolist(), 1 << 20, index])
         self._queue: queue.Queue = queue.Queue(maxsize=prefetch)
         self._thread = threading.Thread(target=self._fill, daemon=True)
         self._thread.start()
@@ -119,7 +130,7 @@ class BatchStream:
         for i in indices:
             s = self.samples[i]
             pixels, nb, lb = augment_sample(self.images[i], s.boxes, s.labels, self.cfg,
-                                            self.aug, self.rng)
+                                            self.aug, self.aug_rng)
             bt, ct = build_targets(self.anchors, self.matcher, nb, lb)
             xs.append(normalize(pixels, self.cfg.input_spec))
             bts.append(bt)
@@ -127,11 +138,13 @@ class BatchStream:
         return np.stack(xs), np.stack(bts), np.stack(cts)
 
     def _fill(self) -> None:
-        n = len(self.samples)
+        n, (index, count) = len(self.samples), self.shard
+        local = self.batch_size // count
         while True:
             order = self.rng.permutation(n)
             for start in range(0, n - self.batch_size + 1, self.batch_size):
-                self._queue.put(self._make(order[start:start + self.batch_size]))
+                first = start + index * local
+                self._queue.put(self._make(order[first:first + local]))
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         while True:

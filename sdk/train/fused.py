@@ -11,6 +11,11 @@ arithmetic does not need:
   activations of the network. For a 3x3, stride-2 conv ``same`` padding adds exactly the
   same zeros (bottom/right for even sizes, both sides for odd), so the pad can go.
 
+Under a strategy of several replicas the copy's batch norm is Keras' synchronized one
+(statistics of the global batch, all-reduced across replicas), which the fused kernel
+cannot compute: there the copy keeps only the pad removal (``batch_norm_kind`` says which).
+For mixed precision the copy computes in ``mixed_float16``; its variables stay float32.
+
 Only the training loop uses the copy. Its weights line up one to one with the canonical
 model's (``get_weights`` order), which is what checkpoints, weight files and exports are
 made from: Keras names saved weights after layer classes, so the copy's own files would
@@ -51,7 +56,8 @@ class FusedBatchNormalization(layers.BatchNormalization):
         return (keras.backend.backend() == "tensorflow" and mask is None
                 and len(inputs.shape) == 4 and self.axis in (-1, 3)
                 and not self.renorm and not self.synchronized
-                and keras.backend.standardize_dtype(inputs.dtype) in ("float32", "bfloat16"))
+                and keras.backend.standardize_dtype(inputs.dtype)
+                in ("float32", "bfloat16", "float16"))
 
 
 def _padded_depthwise(model: keras.Model) -> dict[str, str]:
@@ -67,18 +73,31 @@ def _padded_depthwise(model: keras.Model) -> dict[str, str]:
     return found
 
 
-def for_training(model: keras.Model) -> keras.Model:
+def batch_norm_kind(synchronized: bool) -> str:
+    """How the training copy computes batch norm (recorded in the model card)."""
+    return ("Keras synchronized (global-batch statistics; no fused kernel)" if synchronized
+            else "fused kernel")
+
+
+def for_training(model: keras.Model, synchronized: bool = False,
+                 dtype: str | None = None) -> keras.Model:
     """A copy of functional ``model`` with the same weights and outputs, fused batch norm and
-    pad-free stride-2 depthwise convs; ``model.set_weights(copy.get_weights())`` syncs back."""
+    pad-free stride-2 depthwise convs; ``model.set_weights(copy.get_weights())`` syncs back.
+
+    ``synchronized``: batch norm over the global batch of all replicas (Keras' kernels);
+    ``dtype``: a compute policy for every layer, e.g. ``"mixed_float16"``."""
     padded = _padded_depthwise(model)
     pads = set(padded.values())
 
     def clone(layer):
         config = layer.get_config()
+        if dtype is not None:
+            config["dtype"] = dtype
         if type(layer) is layers.BatchNormalization:
+            config["synchronized"] = synchronized
             return FusedBatchNormalization.from_config(config)
         if layer.name in pads:
-            return layers.Identity(name=layer.name)
+            return layers.Identity(name=layer.name, **({"dtype": dtype} if dtype else {}))
         if layer.name in padded:
             config["padding"] = "same"
         return layer.__class__.from_config(config)

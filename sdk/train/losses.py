@@ -59,10 +59,14 @@ CLASSIFICATION_LOSSES: dict[str, Callable] = {"softmax_ohem": softmax_ohem_loss,
                                               "focal": focal_loss}
 
 
-def detection_loss(head: Head, codes, logits, box_t, cls_t):
-    """Total loss normalized by the number of positive anchors; returns (total, box, cls)."""
+def detection_loss(head: Head, codes, logits, box_t, cls_t, norm=None):
+    """Total loss normalized by the number of positive anchors; returns (total, box, cls).
+
+    ``norm`` overrides that count: a replica of a distributed step passes the positives of
+    the global batch, so the replicas' losses add up to the loss of the whole batch."""
     positive = tf.cast(cls_t >= 0, tf.float32)
-    norm = tf.maximum(tf.reduce_sum(positive), 1.0)
+    if norm is None:
+        norm = tf.maximum(tf.reduce_sum(positive), 1.0)
     loc = box_loss(codes, box_t, positive) / norm
     cls = CLASSIFICATION_LOSSES[head.loss](logits, cls_t) / norm
     return loc + cls, loc, cls

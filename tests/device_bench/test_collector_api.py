@@ -200,3 +200,45 @@ def test_oversized_chunked_body_is_413(client: FlaskClient) -> None:
         environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
     )
     _error(resp, 413, "request_entity_too_large")
+
+
+def test_error_details_are_capped(client: FlaskClient) -> None:
+    report = example_report()
+    report["device"]["x" * 10_000] = 1  # a key longer than any detail may be
+    report.update({f"{i:x}": 0 for i in range(5000)})  # and 5,000 unknown keys, ~45 KB
+    body = json.dumps(report, separators=(",", ":")).encode()
+    assert len(body) < 64 * 1024
+    resp = client.post(URL, data=body, content_type="application/json")
+    error = _error(resp, 400, "invalid_report")
+    assert len(resp.data) < 10_000  # before: 434 KB, every unknown key listed
+    assert len(error["details"]) == 20 and error["details_omitted"] == 5001 - 20
+    assert all(len(d["loc"]) <= 201 and len(d["msg"]) <= 201 for d in error["details"])
+    assert any(d["loc"].startswith("device.xxx") for d in error["details"])
+
+
+def test_a_short_error_list_has_no_omission_count(client: FlaskClient) -> None:
+    resp = client.post(URL, data="{", content_type="application/json")
+    assert "details_omitted" not in _error(resp, 400, "invalid_report")
+
+
+def test_openapi_documents_server_errors_readiness_and_read_limits(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"500", "503"} <= codes or path == "/live", (method, path)
+            if method == "get" and path != "/live":
+                assert "429" in codes, path  # reads are rate limited
+    ready = doc["paths"]["/ready"]["get"]["responses"]
+    assert "Retry-After" in ready["503"]["headers"]
+    assert ready["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Status")
+    params = {p["name"] for p in doc["paths"]["/leaderboard"]["get"]["parameters"]}
+    assert {"limit", "offset"} <= params
+
+
+def test_liveness_and_readiness(client: FlaskClient) -> None:
+    live, ready = client.get("/api/v1/live"), client.get("/api/v1/ready")
+    assert (live.status_code, ready.status_code) == (200, 200)
+    assert api_models.Status.model_validate(live.json).status == "alive"
+    assert api_models.Status.model_validate(ready.json).status == "ready"
+    api_models.Leaderboard.model_validate(client.get("/api/v1/leaderboard").json)

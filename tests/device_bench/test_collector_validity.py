@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -71,6 +72,41 @@ def test_slow_device_stopped_by_the_time_cap_is_valid() -> None:
 )
 def test_model_hash_must_be_known(known: Any, codes: list[str]) -> None:
     assert _codes({}, known) == codes
+
+
+ZERO = dict.fromkeys(("p50", "p90", "p99", "min", "max", "mean"), 0.0)
+MICRO = dict.fromkeys(("p50", "p90", "p99", "min", "max", "mean"), 0.001)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "codes"),
+    [
+        ({"timing": {"latency_ms": ZERO, "fps": 0.0}}, ["latency_implausible", "fps_implausible"]),
+        ({"timing": {"latency_ms": MICRO, "fps": 1_000_000.0}}, ["latency_implausible"]),
+        ({"created_at": "0001-01-01T00:00:00Z"}, ["created_at_implausible"]),
+        ({"created_at": "2023-12-31T23:00:00-02:00"}, []),  # 2024-01-01 01:00 UTC
+        ({"created_at": "2099-01-01T00:00:00Z"}, ["created_at_implausible"]),
+    ],
+    ids=["all-zero", "p50-0.001ms", "year-1", "first-day", "far-future"],
+)
+def test_implausible_reports_are_not_ranked(overrides: dict[str, Any], codes: list[str]) -> None:
+    assert _codes(overrides) == codes  # before: all valid
+
+
+def test_created_at_is_judged_by_the_server_clock() -> None:
+    report = Report.model_validate(example_report(created_at="2026-05-21T09:00:00Z"))
+    assert check(report, now=datetime(2026, 5, 20, 10, tzinfo=UTC)).valid  # 23 h ahead
+    late = check(report, now=datetime(2026, 5, 20, 8, tzinfo=UTC))  # 25 h ahead
+    assert [r.split(":")[0] for r in late.reasons] == ["created_at_implausible"]
+
+
+def test_an_implausible_report_is_stored_but_not_ranked(post: Any, client: Any) -> None:
+    zero = example_report({"timing": {"latency_ms": ZERO, "fps": 0.0}})
+    resp = post(zero)
+    assert resp.status_code == 201 and resp.json["valid"] is False
+    assert resp.json["reasons"][0].startswith("latency_implausible:")
+    assert client.get(f"/api/v1/reports/{zero['report_id']}").json["valid"] is False
+    assert client.get("/api/v1/leaderboard").json["cells"] == []
 
 
 def test_several_problems_are_all_reported() -> None:

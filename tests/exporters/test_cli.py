@@ -18,9 +18,9 @@ def _run(*args: str):
 
 
 def test_unknown_format_lists_the_valid_ones():
-    result = _run("--format", "onnx")
+    result = _run("--format", "pytorch")
     assert result.exit_code == 2
-    assert "'onnx' is not one of" in result.output and "tflite" in result.output
+    assert "'pytorch' is not one of" in result.output and "onnx" in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -41,8 +41,8 @@ def test_format_declarations_are_consistent(name):
 
 
 def test_unknown_format_lists_the_valid_ones():
-    with pytest.raises(UnsupportedFormatError, match="valid formats: tflite, tfjs, coreml"):
-        get_format("onnx")
+    with pytest.raises(UnsupportedFormatError, match="valid formats: tflite, tfjs, onnx, coreml"):
+        get_format("pytorch")
     assert format_names() == tuple(FORMATS)
 
 

@@ -45,21 +45,36 @@ def _static_function(model: keras.Model, spec: DetectorSpec) -> Callable:
     return tf.function(lambda x: model(x, training=False), input_signature=[signature])
 
 
+def _static_savedmodel(model: keras.Model, spec: DetectorSpec, folder: Path) -> Path:
+    """A SavedModel whose serving signature takes ``[1, H, W, 3]`` (Keras' own export, so
+    the converters freeze the weights in)."""
+    import tensorflow as tf
+
+    h, w = spec.input.size
+    model.export(str(folder), verbose=False, input_signature=[
+        tf.TensorSpec([1, h, w, 3], tf.float32, name=spec.input.name)])
+    return folder
+
+
 def export_static_tflite(model: keras.Model, spec: DetectorSpec, out: Path, quantization: str,
                          calibration: Sequence[np.ndarray] = ()) -> Path:
     """``model.tflite`` with input ``[1, H, W, 3]`` (fp32, or int8 calibrated on the images)."""
+    import tempfile
+
     import tensorflow as tf
 
-    fn = _static_function(model, spec)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [fn.get_concrete_function()], model)
-    if quantization == "int8":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([x] for x in _calibration(spec, calibration))
-    elif quantization != "fp32":
-        raise ValueError(f"unsupported test quantization {quantization!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = _static_savedmodel(model, spec, Path(tmp) / "saved")
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+        if quantization == "int8":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: (
+                [x] for x in _calibration(spec, calibration))
+        elif quantization != "fp32":
+            raise ValueError(f"unsupported test quantization {quantization!r}")
+        flat = converter.convert()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "model.tflite").write_bytes(converter.convert())
+    (out / "model.tflite").write_bytes(flat)
     spec.with_provenance(format="tflite", quantization=quantization).save(out)
     return out
 

@@ -46,8 +46,8 @@ def test_engine_declarations_are_consistent(name):
 
 
 def test_unknown_engine_lists_the_registered_ones():
-    with pytest.raises(KeyError, match="registered: tflite, savedmodel"):
-        get_engine("onnx")
+    with pytest.raises(KeyError, match="registered: tflite, onnx, savedmodel"):
+        get_engine("coreml")
     assert engine_names() == tuple(ENGINES)
     assert engine_for_format("tflite") is get_engine("tflite")
     assert engine_for_format("tfjs") is None  # the browser runs it
@@ -57,7 +57,7 @@ def test_bench_format_choices_come_from_the_registry():
     from sdk.commands.bench import bench
 
     (fmt,) = [p for p in bench.params if p.name == "fmt"]
-    assert tuple(fmt.type.choices) == runnable_formats() == ("tflite", "savedmodel")
+    assert tuple(fmt.type.choices) == runnable_formats() == ("tflite", "onnx", "savedmodel")
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_the_engine_checks_the_contract_at_load(npz_export):
     with pytest.raises(RuntimeLoadError, match=r"expects \[1, 3, 3\] \(3 labels\)"):
         open_backend(npz_export / "model.npz", replace(spec, labels=("a", "b", "c")))
     with pytest.raises(RuntimeLoadError, match="no runnable model.*a .npz file"):
-        open_backend(npz_export / "model.onnx", spec)
+        open_backend(npz_export / "model.pt", spec)
 
 
 def test_sdk_bench_reports_the_engine_declarations(npz_export):

@@ -116,3 +116,15 @@ def demo_model(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path) -> Dem
     for name in ("fast-tfjs-fp32", "fast-tfjs-fp16", "accurate-tfjs-fp32"):
         write_reference(exports / name, predict, spec, source="keras fp32 tiny fast")
     return DemoModel(exports, predict, cfg.input_spec, cfg.nms, cfg.labels)
+
+
+@pytest.fixture(scope="session")
+def make_demo_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
+    """The Makefile demo recipe's ``fast`` export, fp32 only, run once per session (about
+    two minutes on two cores, its mAP included): (command, exports folder)."""
+    from tests.web_demo.make_demo import fast_export_command, run
+
+    command = fast_export_command(tmp_path_factory.mktemp("make-demo") / "exports")
+    result = run(command)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return command, Path(command[command.index("--out") + 1])

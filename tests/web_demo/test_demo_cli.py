@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from sdk.cli import main
-from web_demo import certs, cli
+from web_demo import certs, cli, server
 
 LAN_IP = "192.168.1.23"
 
@@ -24,9 +24,13 @@ LAN_IP = "192.168.1.23"
 def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     """Run ``sdk serve`` without serving: capture what would be passed to the server."""
     captured: dict[str, Any] = {}
-    monkeypatch.setattr("werkzeug.serving.run_simple",
-                        lambda host, port, app, **kw: captured.update(host=host, port=port,
-                                                                      app=app, **kw))
+
+    def capture(options: server.ServeOptions) -> None:
+        captured.update(host=options.host, port=options.port, options=options,
+                        ssl_context=(options.certfile, options.keyfile)
+                        if options.certfile else None)
+
+    monkeypatch.setattr(server, "serve", capture)
     monkeypatch.setattr(cli, "lan_addresses", lambda: [LAN_IP])
     real = certs.ensure_self_signed
     monkeypatch.setattr(certs, "ensure_self_signed", lambda _folder, hosts: real(tmp_path, hosts))
@@ -36,12 +40,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
 
 
 def _serve(served: dict[str, Any], *args: str) -> Any:
-    result = CliRunner().invoke(main, ["serve", "--exports", served["exports"], *args])
-    if "app" in served:
-        from device_bench.db import shutdown
-
-        shutdown(served["app"])
-    return result
+    return CliRunner().invoke(main, ["serve", "--exports", served["exports"], *args])
 
 
 def test_serve_is_listed_in_sdk_help() -> None:
@@ -50,15 +49,15 @@ def test_serve_is_listed_in_sdk_help() -> None:
 
 
 def test_http_prints_local_and_lan_urls_and_a_qr_code(served: dict[str, Any]) -> None:
-    result = _serve(served, "--port", "8123")
+    result = _serve(served, "--port", "8123", "--http")
     assert result.exit_code == 0, result.output
     assert "Local:   http://localhost:8123/" in result.output
     assert f"Network: http://{LAN_IP}:8123/" in result.output
     assert any(ch in result.output for ch in "█▀▄")  # the QR code, drawn in the terminal
-    assert "--https" in result.output  # phones need it for the camera
+    assert "camera only over HTTPS" in result.output  # phones need it for the camera
     assert served["host"] == "0.0.0.0" and served["port"] == 8123
     assert served["ssl_context"] is None
-    assert served["app"].config["EXPORTS_DIR"] == served["exports"]
+    assert served["options"].config["EXPORTS_DIR"] == served["exports"]
 
 
 def test_missing_exports_are_named_with_the_command_that_makes_them(
@@ -87,7 +86,7 @@ def test_https_generates_a_certificate_naming_the_lan_address(served: dict[str, 
                                                               tmp_path: Path) -> None:
     from cryptography import x509
 
-    result = _serve(served, "--https")
+    result = _serve(served)  # HTTPS is the default on a LAN interface
     assert result.exit_code == 0, result.output
     assert f"Network: https://{LAN_IP}:8000/" in result.output
     assert "Advanced" in result.output  # how to accept the certificate on a phone

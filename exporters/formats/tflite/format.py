@@ -101,8 +101,8 @@ class TFLiteFormat(ExportFormat):
         inputs = calibration_pixels(calib, source.spec.input) if uint8_input else calib.inputs
         # Calibration is the slow step: done once per source, calibration set and input
         # type, shared by int8, its float-head fallback and the matrix.
-        return source.memo(f"tflite-calibrated:{calib.sha256}:uint8={uint8_input}",
-                           lambda: int8.calibrate(self._converter(source), inputs))
+        key = f"tflite-calibrated:{calib.sha256}" + (":uint8-input" if uint8_input else "")
+        return source.memo(key, lambda: int8.calibrate(self._converter(source), inputs))
 
     def _converter(self, source: ExportSource) -> Any:  # a tf.lite.TFLiteConverter
         import tensorflow as tf

@@ -137,6 +137,8 @@ function modelPart(variant, detector) {
   return {
     name: variant.model, format: "tfjs", quantization: variant.quantization,
     sha256: variant.sha256, input_size: detector.spec.input.size,
+    // The variant's mAP from its detector.json (/api/models): the frontier ranks by it.
+    map: variant.map ?? null, map_basis: variant.map_basis ?? null,
   };
 }
 

@@ -9,6 +9,9 @@ a device), so CoreML exports can be checked for parity on Linux too::
     program = load_program("model.mlpackage")       # read once (weights decompressed)
     out = program.run({"images": batch_of_one})     # {"boxes": ..., "scores": ...}
 
+:class:`~exporters.formats.coreml.mil.runner.InterpreterRunner` wraps it in the parity gate's
+runner protocol. ``python -m exporters.formats.coreml.mil.measure`` measures its cost.
+
 An op without a kernel raises :class:`UnsupportedOpError` naming it; nothing passes silently.
 Importing this package is light (numpy only); coremltools is imported when a program is loaded.
 """

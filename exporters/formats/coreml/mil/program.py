@@ -101,6 +101,11 @@ class Program:
         return (f"Program({self.source!r}, {self.function}/{self.opset}: "
                 f"{sum(self.op_types.values())} ops, {len(self._steps)} run per call)")
 
+    def constant(self, name: str) -> np.ndarray:
+        """A value computed when loading (a constant, or decompressed weights), as float32
+        for float16 values; KeyError if ``name`` is computed at run time."""
+        return self._constants[name]
+
     def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Feed ``inputs`` (name -> array of the declared shape); return every output.
 
@@ -129,7 +134,11 @@ class Program:
                            f"{list(self.inputs)}")
         env = {}
         for name, ttype in self.inputs.items():
-            env[name] = conform(np.asarray(inputs[name]), ttype, f"input {name!r}")
+            value = np.asarray(inputs[name])
+            if ttype.known_shape and value.shape != ttype.shape:
+                raise MilError(f"{self.source}: input {name!r} has shape {list(value.shape)}, "
+                               f"the program takes {ttype}")
+            env[name] = conform(value, ttype, f"input {name!r}")
         return env
 
     @staticmethod

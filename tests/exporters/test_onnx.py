@@ -1,0 +1,106 @@
+"""The ONNX export: static input, named outputs, detector.json in metadata_props, the parity
+gate in onnxruntime, and ``sdk.load`` / ``sdk bench`` running it like the TFLite export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sdk
+from exporters.export import ExportResult, export
+from sdk.boxes import greedy_match
+from sdk.probes import synthetic_probes
+from sdk.spec import DetectorSpec
+
+QUANTS = ("fp32", "fp16", "int8")
+FILES = ["README.md", "detector.json", "model.onnx", "parity.json", "reference.json"]
+# Detections of an ONNX variant matched with LiteRT fp32's on the probe images: every one
+# of the same class with IoU >= MIN_IOU and |score difference| <= MAX_SCORE_DELTA (fp32);
+# the quantized variants are held to the parity gate's own budgets (fp16, int8).
+MATCH = {"fp32": (0.99, 1e-3, 1.0), "fp16": (0.9, 0.02, 0.9), "int8": (0.5, 0.1, 0.7)}
+
+
+@pytest.fixture(scope="module")
+def onnx_exports(source, calib, tiny_data: Path, tmp_path_factory: pytest.TempPathFactory,
+                 ) -> dict[str, ExportResult]:
+    """The confident tiny Fast detector exported to ONNX fp32/fp16/int8 and TFLite fp32."""
+    root = tmp_path_factory.mktemp("onnx-exports")
+    made = {q: export(source, "onnx", q, out_root=root, calib=calib,
+                      data=tiny_data if q == "int8" else None) for q in QUANTS}
+    made["tflite"] = export(source, "tflite", "fp32", out_root=root)
+    return made
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantization", QUANTS)
+def test_the_export_folder_and_its_model(onnx_exports, source, quantization: str):
+    import onnx
+
+    result = onnx_exports[quantization]
+    assert result.status == "ok", result.parity.reasons
+    assert result.out_dir.name == f"{source.name}-onnx-{quantization}"
+    assert sorted(p.name for p in result.out_dir.iterdir()) == FILES
+    model = onnx.load(str(result.artifact))
+    (image,) = model.graph.input
+    h, w = source.spec.input.size
+    assert [d.dim_value for d in image.type.tensor_type.shape.dim] == [1, h, w, 3]  # static
+    assert sorted(o.name for o in model.graph.output) == ["boxes", "scores"]
+    embedded = {p.key: p.value for p in model.metadata_props}["detector.json"]
+    assert DetectorSpec.from_dict(json.loads(embedded)) == DetectorSpec.load(result.out_dir)
+    assert result.spec.provenance["converters"]["tf2onnx"] != "?"
+    assert result.parity.runtime.startswith("onnxruntime ")
+    if quantization == "int8":  # QDQ: int8 tensors between QuantizeLinear/DequantizeLinear
+        ops = {n.op_type for n in model.graph.node}
+        assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantization", QUANTS)
+def test_sdk_load_runs_it_and_matches_the_tflite_fp32_detections(onnx_exports,
+                                                                 quantization: str):
+    det = sdk.load(onnx_exports[quantization].out_dir, num_threads=1)
+    lite = sdk.load(onnx_exports["tflite"].out_dir, num_threads=1)
+    assert det.backend.name == "onnx/onnxruntime" and det.backend.num_threads == 1
+    assert det.backend.session.get_session_options().intra_op_num_threads == 1
+    min_iou, max_delta, min_recall = MATCH[quantization]
+    found = matched = 0
+    for image in synthetic_probes():
+        ref, got = lite.detect_arrays(image), det.detect_arrays(image)
+        matches = greedy_match(ref.boxes, ref.classes, got.boxes, got.classes, min_iou,
+                               ref_scores=ref.scores)
+        found, matched = found + len(ref.boxes), matched + len(matches)
+        deltas = [abs(ref.scores[m.reference] - got.scores[m.candidate]) for m in matches]
+        assert max(deltas, default=0.0) <= max_delta
+        if quantization == "fp32":
+            assert len(got.boxes) == len(ref.boxes)
+    assert found > 0 and matched >= min_recall * found
+
+
+@pytest.mark.slow
+def test_the_embedded_spec_is_found_without_detector_json(onnx_exports, tmp_path: Path):
+    alone = tmp_path / "model.onnx"
+    alone.write_bytes(onnx_exports["fp32"].artifact.read_bytes())
+    det = sdk.load(alone)
+    assert det.spec == DetectorSpec.load(onnx_exports["fp32"].out_dir)
+    image = synthetic_probes()[0]
+    expected = sdk.load(onnx_exports["fp32"].out_dir).detect_arrays(image)
+    np.testing.assert_array_equal(det.detect_arrays(image).boxes, expected.boxes)
+
+
+@pytest.mark.slow
+def test_sdk_bench_runs_the_onnx_export(onnx_exports, source):
+    from click.testing import CliRunner
+
+    from sdk.cli import main
+
+    folder = onnx_exports["fp32"].out_dir
+    result = CliRunner().invoke(main, [
+        "bench", "--format", "onnx", "--quantize", "fp32", "--model", source.name,
+        "--exports", str(folder.parent), "--threads", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["runtime"]["name"] == "onnxruntime" and report["runtime"]["backend"] == "cpu"
+    assert report["accuracy"]["passed"]
