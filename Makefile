@@ -46,6 +46,14 @@ demo: setup
 	    --skip-up-to-date --allow-degraded
 	$(BIN)/sdk export --format tfjs --model accurate --quantize fp32,fp16,uint8 --out exports \
 	    --skip-up-to-date --allow-degraded
+	$(BIN)/sdk export --format tflite --model fast --quantize fp32,int8 --out exports \
+	    --skip-up-to-date --allow-degraded
+	$(BIN)/sdk export --format tflite --model accurate --quantize fp32,int8 --out exports \
+	    --skip-up-to-date --allow-degraded
+	$(BIN)/sdk export --format onnx --model fast --quantize fp32,int8 --out exports \
+	    --skip-up-to-date --allow-degraded
+	$(BIN)/sdk export --format onnx --model accurate --quantize fp32,int8 --out exports \
+	    --skip-up-to-date --allow-degraded
 	$(BIN)/sdk serve --host 0.0.0.0 --port 8000 --exports exports
 
 test: setup

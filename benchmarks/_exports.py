@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._common import machine_line, publish
 from sdk.exports import export_dirname, is_complete, provenance
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
@@ -43,6 +44,30 @@ def add_model_options(parser: argparse.ArgumentParser, out: Path) -> None:
     parser.add_argument("--exports", type=Path, help="export folder to reuse/fill "
                         "(default: a temporary one)")
     parser.add_argument("--out", type=Path, default=out)
+
+
+def runtime_parser(doc: str, out: Path, threads: list[int], runs: int, warmup: int,
+                   data_help: str) -> argparse.ArgumentParser:
+    """The options of an interleaved runtime benchmark: models, exports, threads, runs, data."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    add_model_options(parser, out)
+    parser.add_argument("--threads", type=int, nargs="+", default=threads)
+    parser.add_argument("--runs", type=int, default=runs, help="timed calls per contender")
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--data", type=Path, default=DATA, help=data_help)
+    parser.add_argument("--split", default="test")
+    return parser
+
+
+def measure_and_publish(args: argparse.Namespace, run: Callable[[argparse.Namespace], dict],
+                        table: Callable[[dict], str], bullets: tuple[str, ...]) -> dict:
+    """Run with exports, print the machine, the table and the report's ``bullets`` lists,
+    and write the JSON to ``args.out``."""
+    report = with_exports(args, run)
+    head = [f"{machine_line(report)}; threads {args.threads}; {args.runs} interleaved runs each"]
+    lines = [line for key in bullets for line in report[key]]
+    publish(report, args.out, head, table(report), lines)
+    return report
 
 
 def with_exports(args: argparse.Namespace, run: Callable[[argparse.Namespace], dict],

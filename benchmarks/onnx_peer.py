@@ -32,10 +32,8 @@ from benchmarks import _exports
 from benchmarks._common import (
     RESULTS,
     cpu_simd,
-    machine_line,
     markdown_table,
     median,
-    publish,
     report_head,
 )
 from benchmarks._timing import interleaved
@@ -198,18 +196,10 @@ def table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    _exports.add_model_options(parser, RESULTS / "onnx_peer.json")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--runs", type=int, default=30, help="timed calls per contender")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=_exports.DATA,
-                        help="dataset: probe image from --split, calibration from train")
-    parser.add_argument("--split", default="test")
-    args = parser.parse_args(argv)
-    report = _exports.with_exports(args, run)
-    head = [f"{machine_line(report)}; threads {args.threads}; {args.runs} interleaved runs each"]
-    publish(report, args.out, head, table(report), report["findings"] + report["notes"])
+    parser = _exports.runtime_parser(
+        __doc__, RESULTS / "onnx_peer.json", threads=[1, 2], runs=30, warmup=3,
+        data_help="dataset: probe image from --split, calibration from its train split")
+    _exports.measure_and_publish(parser.parse_args(argv), run, table, ("findings", "notes"))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import _exports
-from benchmarks._common import RESULTS, machine_line, markdown_table, median, publish, report_head
+from benchmarks._common import RESULTS, markdown_table, median, report_head
 from benchmarks._exports import Probe
 from benchmarks._timing import interleaved
 
@@ -193,19 +193,11 @@ def table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    _exports.add_model_options(parser, RESULTS / "runtime_overhead.json")
-    parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count() or 1])
-    parser.add_argument("--runs", type=int, default=50, help="timed calls per contender")
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--data", type=Path, default=_exports.DATA, help="dataset (test images, "
-                        "calibration from its train split)")
-    parser.add_argument("--split", default="test")
+    parser = _exports.runtime_parser(
+        __doc__, RESULTS / "runtime_overhead.json", threads=[os.cpu_count() or 1], runs=50,
+        warmup=5, data_help="dataset: probe images from --split, calibration from its train split")
     parser.add_argument("--images", type=Path, nargs="*", default=[], help="extra images")
-    args = parser.parse_args(argv)
-    report = _exports.with_exports(args, run)
-    head = [f"{machine_line(report)}; threads {args.threads}; {args.runs} interleaved runs each"]
-    publish(report, args.out, head, table(report), report["notes"] + report["findings"])
+    _exports.measure_and_publish(parser.parse_args(argv), run, table, ("notes", "findings"))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ Name = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(
 Text = Annotated[StrictStr, Field(max_length=1000), PlainText]
 Pixels = Annotated[int, Strict(), Field(ge=1, le=8192)]
 Cpus = Annotated[int, Strict(), Field(ge=0, le=4096)]
-ModelFormat = Literal["tfjs", "tflite", "coreml", "savedmodel"]
+ModelFormat = Literal["tfjs", "tflite", "onnx", "coreml", "savedmodel"]
 TimedMode = Literal[TIMED_MODES]  # type: ignore[valid-type]
 
 

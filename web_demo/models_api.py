@@ -27,9 +27,9 @@ bp = Blueprint("models", __name__)
 MAKE_HINT = "run 'make demo' (or 'sdk export --format tfjs') and reload this page"
 
 
-def export_command(model: str, quantization: str) -> str:
+def export_command(model: str, quantization: str, fmt: str = "tfjs") -> str:
     """The command that writes one variant's folder."""
-    return f"sdk export --format tfjs --model {model} --quantize {quantization}"
+    return f"sdk export --format {fmt} --model {model} --quantize {quantization}"
 
 
 def _exports_dir() -> str:
@@ -64,9 +64,9 @@ def variant_entry(variant: Variant) -> dict[str, Any]:
         status = _ready(variant, folder)
     else:
         status = {"status": "missing", "message": "not exported yet: run 'make demo' or '"
-                  f"{export_command(variant.model, variant.quantization)}'"}
+                  f"{export_command(variant.model, variant.quantization, variant.format)}'"}
     return {"name": variant.name, "model": variant.model, "quantization": variant.quantization,
-            "format": "tfjs", "url": f"/models/{variant.name}/", **status}
+            "format": variant.format, "url": f"/models/{variant.name}/", **status}
 
 
 @bp.get("/api/models")
@@ -105,7 +105,7 @@ def model_reference(name: str) -> Response | tuple[Response, int]:
                          variant=name)
     ref = reference.load(folder)
     if ref.data is None:
-        command = export_command(variant.model, variant.quantization)
+        command = export_command(variant.model, variant.quantization, variant.format)
         return not_found("reference_missing",
                          f"accuracy fingerprint unavailable: {ref.problem}. The benchmark runs "
                          f"but reports its accuracy as unchecked; re-export with '{command} "

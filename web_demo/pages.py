@@ -14,25 +14,10 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, render_template, url_for
 
-from web_demo.assets import sample_paths, sdk_url, vendor_url
+from web_demo.assets import IMPORTS, sample_paths
 from web_demo.probes import probe_urls
 
 bp = Blueprint("pages", __name__)
-
-# Bare specifiers the browser runtime imports, mapped to the pinned npm files. The backends'
-# "@tensorflow/tfjs-core" must be the very module instance the tfjs bundle contains (one
-# engine, one kernel registry), and the Node built-ins the wasm ES build names (used only
-# under Node) resolve to an empty stand-in shipped with the runtime.
-_NODE_BUILTINS = ("fs", "path", "os", "perf_hooks", "worker_threads")
-IMPORTS: dict[str, str] = {
-    "@tensorflow/tfjs": vendor_url("tfjs", "tf.fesm.min.js"),
-    "@tensorflow/tfjs-core": vendor_url("tfjs", "tf.fesm.min.js"),
-    "@tensorflow/tfjs-backend-wasm": vendor_url("tfjs-backend-wasm", "tf-backend-wasm.fesm.min.js"),
-    "@tensorflow/tfjs-backend-webgpu": vendor_url(
-        "tfjs-backend-webgpu", "tf-backend-webgpu.fesm.min.js"),
-    **{name: sdk_url("node-shim.js") for name in _NODE_BUILTINS},
-}
-
 
 @functools.cache
 def import_map_json() -> str:

@@ -1,9 +1,11 @@
-"""The TF.js model variants the demo offers: names, folders, readiness and identity.
+"""The model variants the demo offers: names, folders, readiness and identity.
 
-A variant is one export folder ``<EXPORTS_DIR>/<model>-tfjs-<quantization>/`` written by
-``sdk export --format tfjs`` (``make demo`` runs it): ``model.json``, its weight shards,
-``detector.json`` and ``reference.json``. The server only reads these folders. Besides the
-configured models x quantizations, any other complete TF.js export (a custom one) is offered.
+A variant is one export folder ``<EXPORTS_DIR>/<model>-<format>-<quantization>/`` written by
+``sdk export`` (``make demo`` runs it) in a format a browser runs: ``tfjs`` (TF.js:
+``model.json`` and its weight shards), ``tflite`` (LiteRT.js) or ``onnx`` (onnxruntime-web),
+with ``detector.json`` and ``reference.json``. The server only reads these folders. Besides
+the configured TF.js models x quantizations, any other complete export of those formats is
+offered.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from sdk.exports import (
 )
 from sdk.spec import SPEC_FILENAME
 
-FORMAT = "tfjs"
+FORMAT = "tfjs"  # the format of the configured variants
+FORMATS = ("tfjs", "tflite", "onnx")  # what a browser runs: TF.js, LiteRT.js, onnxruntime-web
 MODEL_FILE = "model.json"
+MODEL_FILES = {"tfjs": MODEL_FILE, "tflite": "model.tflite", "onnx": "model.onnx"}
 
 
 @dataclass(frozen=True)
@@ -35,19 +39,20 @@ class Variant:
 
     model: str
     quantization: str
+    format: str = FORMAT
 
     @property
     def name(self) -> str:
-        return export_dirname(self.model, FORMAT, self.quantization)
+        return export_dirname(self.model, self.format, self.quantization)
 
     def folder(self, exports_dir: str | Path) -> Path:
         return Path(exports_dir) / self.name
 
 
 def parse_name(name: str) -> Variant | None:
-    """Return the TF.js variant called ``name``, or None when it is not one."""
-    parsed = parse_export_dirname(name, formats=(FORMAT,))
-    return Variant(parsed.model, parsed.quantization) if parsed else None
+    """Return the variant called ``name``, or None when it is not one."""
+    parsed = parse_export_dirname(name, formats=FORMATS)
+    return Variant(parsed.model, parsed.quantization, parsed.format) if parsed else None
 
 
 def ready_folder(exports_dir: str | Path, name: str) -> Path | None:
@@ -64,9 +69,9 @@ def expected(models: tuple[str, ...], quantizations: tuple[str, ...]) -> list[Va
 
 
 def discover(exports_dir: str | Path) -> list[Variant]:
-    """Complete TF.js export folders found in ``exports_dir`` (sorted by name)."""
-    return [Variant(parsed.model, parsed.quantization)
-            for parsed, _ in list_exports(Path(exports_dir), formats=(FORMAT,))]
+    """Complete export folders a browser runs found in ``exports_dir`` (sorted by name)."""
+    return [Variant(parsed.model, parsed.quantization, parsed.format)
+            for parsed, _ in list_exports(Path(exports_dir), formats=FORMATS)]
 
 
 def offered(exports_dir: str | Path, models: tuple[str, ...],
@@ -105,8 +110,14 @@ def _cached_sha256(key: str, files: list[Path]) -> str:
 
 
 def artifact_sha256(folder: Path) -> str:
-    """sha256 identifying the exact artifact: model.json, then every shard in manifest order."""
-    return _cached_sha256(f"artifact:{folder}", [folder / MODEL_FILE, *_weight_files(folder)])
+    """sha256 identifying the exact artifact: model.json, then every shard in manifest order
+    (TF.js), else the model file (``model.tflite``, ``model.onnx``)."""
+    if (folder / MODEL_FILE).is_file():
+        return _cached_sha256(f"artifact:{folder}", [folder / MODEL_FILE, *_weight_files(folder)])
+    files = [folder / f for f in MODEL_FILES.values() if (folder / f).is_file()]
+    if not files:
+        raise OSError(f"{folder}: no model file ({', '.join(MODEL_FILES.values())})")
+    return _cached_sha256(f"artifact:{folder}", files[:1])
 
 
 def current_weights(model: str) -> str | None:

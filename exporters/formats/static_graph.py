@@ -46,14 +46,15 @@ def serving_function(saved_model: Path, spec: InputSpec, uint8_input: bool = Fal
     h, w = spec.size
     dtype = tf.uint8 if uint8_input else tf.float32
     signature = [tf.TensorSpec([1, h, w, 3], dtype, name=spec.name)]
-    mean = tf.constant(np.asarray(spec.mean, np.float32))
-    std = tf.constant(np.asarray(spec.std, np.float32))
+    mean, std = np.asarray(spec.mean, np.float32), np.asarray(spec.std, np.float32)
 
     @tf.function(input_signature=signature)
     def static(images: Any) -> Any:
         if uint8_input:
             # The same float32 operations as sdk.preprocess.normalize, in the same order.
-            images = (tf.cast(images, tf.float32) - mean) / std
+            # The constants are made inside the function: eager tensors would be captured
+            # as extra graph inputs, which tf2onnx turns into model inputs.
+            images = (tf.cast(images, tf.float32) - tf.constant(mean)) / tf.constant(std)
         return serve(**{arg: images})
 
     return static, loaded

@@ -1,117 +1,323 @@
-// The browser runtime: load(modelUrl) -> {detect, dispose, info}, driven only by the
-// detector.json beside the TF.js graph model (the twin of sdk/runtime/detector.py).
+// The browser runtime: load(exports) -> {detect, dispose, info}, driven only by the
+// detector.json beside each model (the twin of sdk/runtime/detector.py), on three engines:
+// TF.js (model.json), LiteRT.js (.tflite) and onnxruntime-web (.onnx).
 //
-// The page must declare an import map for "@tensorflow/tfjs" (and "-core", the same file),
-// "@tensorflow/tfjs-backend-wasm" / "-webgpu", and the Node built-ins the wasm module names
-// mapped to node-shim.js: see README "Browser runtime".
-import * as tf from "@tensorflow/tfjs";
-
-import { activate, chooseBackend } from "./backends.js";
+// The engines' npm packages are imported on first use by bare specifier: map them in the
+// page's import map (see README "Browser") or let a bundler resolve them. loadInWorker()
+// (worker-client.js) runs the same detector in a Web Worker.
+import { ENGINES, engineForFile, engineForFormat, engineNamed } from "./engines/index.js";
 import { PixelReader } from "./image.js";
-import { bindModel } from "./model.js";
-import { postprocess, toDetections } from "./postprocess.js";
-import { toModelInput } from "./preprocess.js";
+import { Postprocessor } from "./postprocess.js";
+import { inputArrayType, Preprocessor } from "./preprocess.js";
 import { parseSpec } from "./spec.js";
 
-/** Folder URL (ending in "/") and model.json URL from a folder or model.json URL. */
-function resolveUrls(modelUrl) {
-  const url = String(modelUrl);
-  if (url.endsWith(".json")) {
-    return { base: url.slice(0, url.lastIndexOf("/") + 1), modelJson: url };
-  }
-  const base = url.endsWith("/") ? url : `${url}/`;
-  return { base, modelJson: `${base}model.json` };
+export { ENGINES } from "./engines/index.js";
+
+const TRIAL_RUNS = 5; // timed runs per engine/backend when choosing, after one warm-up run
+// Pause between two trials, after the previous session was freed: starting a multi-threaded
+// wasm model while another one's threads are still winding down can hang the page.
+const TRIAL_PAUSE_MS = 50;
+const EXPORT_NAME = /(?:^|\/)[a-z0-9][a-z0-9_.+-]*-(tfjs|tflite|onnx)-[a-z0-9][a-z0-9_.+]*\/?$/;
+
+/** Threads for wasm engines when not told: the cores, at most 4 (more rarely helps one
+ * image at a time, and on phones the extra cores are the slow ones). */
+export function defaultThreads() {
+  const cores = globalThis.navigator?.hardwareConcurrency || 1;
+  return Math.max(1, Math.min(cores, 4));
 }
 
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function fetchSpec(url) {
-  const response = await fetch(url);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new Error(`${url}: ${err.message}`);
+  }
   if (!response.ok) {
     throw new Error(`${url}: HTTP ${response.status} (every export has a detector.json ` +
-      "beside model.json; for your own model write one, see the README)");
+      "beside the model; for your own model write one, see the README)");
   }
   return parseSpec(await response.json(), url);
 }
 
-/** Model outputs for one input tensor: [boxes, scores] (the caller disposes them). */
-function execute(model, io, x) {
-  return tf.tidy(() => model.execute({ [io.input]: x }, io.outputs));
+/** Does `url` answer (HEAD)? */
+async function exists(url) {
+  try {
+    return (await fetch(url, { method: "HEAD" })).ok;
+  } catch {
+    return false;
+  }
 }
 
-class Detector {
-  constructor(model, spec, io, info) {
-    this.model = model;
-    this.spec = spec;
-    this.io = io;
+/**
+ * One export: its folder, model URL, parsed spec and the engine that runs it.
+ * @param {string} url folder, model file (model.json, .tflite, .onnx) or detector.json URL.
+ */
+export async function resolveSource(url, options = {}) {
+  const text = String(url);
+  const byFile = engineForFile(text);
+  const isFile = byFile !== undefined || text.endsWith("detector.json");
+  const base = isFile ? text.slice(0, text.lastIndexOf("/") + 1)
+    : (text.endsWith("/") ? text : `${text}/`);
+  const spec = await fetchSpec(`${base}detector.json`);
+  let engine = byFile;
+  if (!engine && options.format) engine = engineForFormat(options.format);
+  if (!engine) engine = engineForFormat(spec.provenance?.format);
+  if (!engine) engine = engineForFormat(base.match(EXPORT_NAME)?.[1]);
+  if (!engine) {
+    for (const candidate of ENGINES) {
+      if (await exists(base + candidate.modelFile)) {
+        engine = candidate;
+        break;
+      }
+    }
+  }
+  if (!engine) {
+    throw new Error(`${base}: no model found (model.json, model.tflite or model.onnx beside ` +
+      "detector.json)");
+  }
+  const modelUrl = byFile ? text : base + engine.modelFile;
+  return { url: modelUrl, base, spec, engine, format: engine.format };
+}
+
+/** The (source, backend) pairs to try for the requested engine and backend. */
+function plan(sources, requested) {
+  const trials = [];
+  const skipped = {};
+  for (const source of sources) {
+    const { engine } = source;
+    if (requested.engine !== "auto" && engine.name !== requested.engine) {
+      skipped[`${engine.name}`] = { error: `not requested (engine: ${requested.engine})` };
+      continue;
+    }
+    const backends = requested.backend === "auto"
+      ? (requested.candidates ?? engine.candidates).filter((b) => engine.backends.includes(b))
+      : [requested.backend];
+    for (const backend of backends) {
+      if (!engine.backends.includes(backend)) {
+        skipped[`${engine.name}/${backend}`] = { error: `${engine.label} has no backend ` +
+          `'${backend}' (${engine.backends.join(", ")})` };
+      } else {
+        trials.push({ source, backend });
+      }
+    }
+  }
+  return { trials, skipped };
+}
+
+/** Fetch the model's bytes once (LiteRT.js and onnxruntime-web take bytes; TF.js fetches
+ * its shards itself), so trials and the final load do not download it again. */
+async function modelBytes(source) {
+  if (source.engine.name === "tfjs" || source.bytes) return;
+  const response = await fetch(source.url);
+  if (!response.ok) throw new Error(`${source.url}: HTTP ${response.status}`);
+  source.bytes = new Uint8Array(await response.arrayBuffer());
+}
+
+function zerosFor(spec) {
+  const [h, w] = spec.input.size;
+  return new (inputArrayType(spec.input.dtype))(h * w * 3);
+}
+
+async function timeIt(fn) {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+/** Open one candidate, time a warm-up and TRIAL_RUNS runs, free it. */
+async function trial({ source, backend }, options) {
+  await modelBytes(source);
+  const session = await source.engine.open(source, backend, options);
+  try {
+    const x = zerosFor(source.spec);
+    const warmupMs = await timeIt(() => session.run(x));
+    const runs = [];
+    for (let i = 0; i < TRIAL_RUNS; i++) runs.push(await timeIt(() => session.run(x)));
+    return { warmupMs, medianMs: median(runs), threads: session.threads };
+  } finally {
+    session.dispose();
+    await pause(TRIAL_PAUSE_MS);
+  }
+}
+
+/** Open the chosen candidate and run it once (compilation, weight upload). */
+async function openWarm({ source, backend }, options) {
+  const start = performance.now();
+  await modelBytes(source);
+  const session = await source.engine.open(source, backend, options);
+  const openMs = performance.now() - start;
+  try {
+    const warmupMs = await timeIt(() => session.run(zerosFor(source.spec)));
+    return { session, openMs, warmupMs };
+  } catch (err) {
+    session.dispose();
+    throw err;
+  }
+}
+
+const key = ({ source, backend }) => `${source.engine.name}/${backend}`;
+
+/**
+ * The requested engine/backend, or for "auto" the fastest that starts, opened and warm.
+ * @returns {Promise<{session, source, openMs: number, warmupMs: number,
+ *   trials: object|null}>}
+ */
+async function choose(sources, options) {
+  const { trials: planned, skipped } = plan(sources, options);
+  if (planned.length === 0) {
+    throw new Error(`nothing to run: ${Object.entries(skipped).map(([k, v]) =>
+      `${k}: ${v.error}`).join("; ") || "no export given"}`);
+  }
+  if (planned.length === 1 && options.backend !== "auto") {
+    return { ...await openWarm(planned[0], options), source: planned[0].source, trials: null };
+  }
+  const trials = { ...skipped };
+  const timed = [];
+  for (const candidate of planned) {
+    try {
+      trials[key(candidate)] = await trial(candidate, options);
+      timed.push(candidate);
+    } catch (err) {
+      trials[key(candidate)] = { error: String(err?.message ?? err) };
+    }
+  }
+  if (timed.length === 0) {
+    // Nothing started: the slow but always present fallback (TF.js cpu) if it applies.
+    for (const source of sources) {
+      const fallback = source.engine.fallback;
+      if (!fallback || (options.engine !== "auto" && source.engine.name !== options.engine)) {
+        continue;
+      }
+      const candidate = { source, backend: fallback };
+      trials[key(candidate)] = await trial(candidate, options);
+      timed.push(candidate);
+      break;
+    }
+  }
+  if (timed.length === 0) {
+    throw new Error(`no engine/backend could start: ${Object.entries(trials).map(([k, v]) =>
+      `${k}: ${v.error}`).join("; ")}`);
+  }
+  const best = timed.reduce((a, b) => (trials[key(b)].medianMs < trials[key(a)].medianMs ? b : a));
+  trials[key(best)].chosen = true;
+  return { ...await openWarm(best, options), source: best.source, trials };
+}
+
+/** Normalized load options. */
+function requestOf(options) {
+  return {
+    engine: options.engine ?? "auto",
+    backend: options.backend ?? "auto",
+    candidates: options.candidates,
+    threads: options.threads ?? defaultThreads(),
+    wasmPaths: { ...(options.wasmPath ? { tfjs: options.wasmPath } : {}), ...options.wasmPaths },
+    format: options.format,
+  };
+}
+
+/** A loaded detector: detect() on images, frames and pixels. */
+export class Detector {
+  constructor(session, source, info) {
+    this.session = session;
+    this.spec = source.spec;
+    this.source = source;
     this.info = info;
     this.lastTimings = null;
     this.reader = new PixelReader();
+    this.pre = new Preprocessor(source.spec.input);
+    this.post = null; // sized on the first outputs
   }
 
   /**
-   * Detect objects in an image, video frame, canvas, ImageData or tf.Tensor3D.
+   * Run the model alone on a prepared input ([1, H, W, 3] in the spec's dtype): upload,
+   * inference, readback. Benchmarks use it to time the engine without pre/post-processing.
+   * @returns {Promise<Float32Array[]>} boxes [N * 4] and scores [N * C].
+   */
+  runModel(input) {
+    return this.session.run(input);
+  }
+
+  /**
+   * Detect objects in an image, video, canvas, ImageBitmap, VideoFrame, ImageData, TF.js
+   * tensor [H, W, 3|4] or {data, width, height, channels} pixels.
    * @param {object} [options] {minScore, maxDetections, iouThreshold}; defaults from the spec.
    * @returns {Promise<{bbox: number[], label: string, score: number, classId: number}[]>}
    *   bbox is [x, y, width, height] in pixels of the input, best first.
    */
   async detect(input, options = {}) {
     const t0 = performance.now();
-    const [h, w] = this.spec.input.size;
-    const { data, geometry } = toModelInput(await this.reader.read(input), this.spec.input);
-    const x = tf.tensor4d(data, [1, h, w, 3]);
+    const pixels = await this.reader.read(input);
+    return this.detectPixels(pixels, options, t0);
+  }
+
+  /** detect() from pixels already read (the worker reads them itself). */
+  async detectPixels(pixels, options = {}, t0 = performance.now()) {
+    const { data, geometry } = this.pre.run(pixels);
     const t1 = performance.now();
-    const outputs = execute(this.model, this.io, x);
-    x.dispose();
+    const [boxes, scores] = await this.session.run(data);
     const t2 = performance.now();
-    // Reading the data back forces the backend (GPU or threads) to finish the work.
-    const [boxes, scores] = await Promise.all(outputs.map((t) => t.data()));
-    tf.dispose(outputs);
-    const t3 = performance.now();
-    const raw = postprocess(boxes, scores, this.spec.labels.length, this.spec.nms, {
+    this.post ??= new Postprocessor(boxes.length / 4, this.spec.labels, this.spec.nms);
+    const detections = this.post.run(boxes, scores, geometry, {
       scoreThreshold: options.minScore, iouThreshold: options.iouThreshold,
       maxDetections: options.maxDetections,
     });
-    const detections = toDetections(raw, geometry, this.spec.labels);
-    this.lastTimings = { preprocess: t1 - t0, inference: t2 - t1, readback: t3 - t2,
-      postprocess: performance.now() - t3 };
+    const { readback } = this.session.timings; // the engine's split of its run
+    this.lastTimings = { preprocess: t1 - t0, inference: t2 - t1 - readback, readback,
+      postprocess: performance.now() - t2 };
     return detections;
   }
 
-  /** Free the model's weights. */
+  /** Free the model (and its engine memory). */
   dispose() {
-    this.model.dispose();
+    this.session.dispose();
   }
 }
 
 /**
- * Load a TF.js graph model and its detector.json.
- * @param {string} modelUrl folder URL (with model.json and detector.json) or model.json URL.
- * @param {{backend?: string, candidates?: string[], wasmPath?: string, threads?: number}}
- *   [options] backend: "auto" (default: time each available backend, keep the fastest),
- *   "webgl", "wasm", "webgpu" or "cpu"; candidates: the backends "auto" tries (default
- *   webgpu, webgl, wasm); wasmPath: folder of the .wasm files (default: beside the wasm
- *   backend module); threads: wasm thread count (default: tfjs picks from the cores).
+ * Load a detector from one export, or the fastest of several exports of one model.
+ * @param {string|URL|Array<string|URL>} exports export folder URL(s) (with detector.json and
+ *   model.json / model.tflite / model.onnx), or model file URL(s).
+ * @param {{engine?: string, backend?: string, candidates?: string[], threads?: number,
+ *   wasmPaths?: {tfjs?: string, litert?: string, ort?: string}, wasmPath?: string,
+ *   format?: string}} [options]
+ *   engine: "auto" (default: every engine that has an export here) or "tfjs", "litert",
+ *   "ort"; backend: "auto" (default: time each backend of each engine that starts, keep the
+ *   fastest) or "wasm", "webgpu", "webgl" (TF.js), "cpu" (TF.js); candidates: the backends
+ *   "auto" tries; threads: wasm threads (default: cores, at most 4); wasmPaths: folders of
+ *   the engines' .wasm files (default: beside each package's module).
+ * @returns {Promise<Detector>}
  */
-export async function load(modelUrl, options = {}) {
+export async function load(exports, options = {}) {
   const t0 = performance.now();
-  const { base, modelJson } = resolveUrls(modelUrl);
-  const spec = await fetchSpec(`${base}detector.json`);
-  // Weights are uploaded to the active backend: start on cpu (always there) when the choice
-  // is still open; tensors move to the chosen backend on first use.
-  const requested = options.backend ?? "auto";
-  await activate(requested === "auto" ? "cpu" : requested, options);
-  const model = await tf.loadGraphModel(modelJson);
-  const io = bindModel(model, spec, modelJson);
-  const loadMs = performance.now() - t0;
-  const [h, w] = spec.input.size;
-  const infer = async () => {
-    const zeros = tf.zeros([1, h, w, 3]);
-    const outputs = execute(model, io, zeros);
-    await Promise.all(outputs.map((t) => t.data()));
-    tf.dispose([zeros, ...outputs]);
+  const request = requestOf(options);
+  if (request.engine !== "auto") engineNamed(request.engine); // a clear error for typos
+  const urls = Array.isArray(exports) ? exports : [exports];
+  const sources = await Promise.all(urls.map((u) => resolveSource(u, request)));
+  const t1 = performance.now();
+  const chosen = await choose(sources, request);
+  const chooseMs = performance.now() - t1 - chosen.openMs - chosen.warmupMs;
+  const { session, source } = chosen;
+  const info = {
+    engine: source.engine.name, engineLabel: source.engine.label, version: session.version,
+    backend: session.backend, threads: session.threads, simd: session.simd,
+    threadsRequested: request.threads, format: source.format, modelUrl: source.url,
+    // load: detector.json and the chosen model (fetch, compile); warm-up: its first run;
+    // trials ("auto"): the time spent timing the candidates, in neither.
+    loadMs: t1 - t0 + chosen.openMs, warmupMs: chosen.warmupMs,
+    chooseMs: chosen.trials ? chooseMs : 0, trials: chosen.trials,
+    crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
   };
-  const chosen = await chooseBackend(requested, infer, options);
-  return new Detector(model, spec, io, {
-    ...chosen, loadMs, crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
-    tfjsVersion: tf.version.tfjs,
-  });
+  for (const s of sources) delete s.bytes;
+  return new Detector(session, source, info);
 }
+
+export { loadInWorker, WorkerDetector } from "./worker-client.js";

@@ -92,3 +92,70 @@ export function toDetections(raw, geometry, labels) {
       score: raw.scores[i], classId: raw.classes[i] };
   });
 }
+
+/**
+ * postprocess() + toDetections() for one detector, reusing its buffers from frame to frame
+ * (candidate indices, sort order, kept positions): same results, no per-frame allocation
+ * except the returned detections.
+ */
+export class Postprocessor {
+  /**
+   * @param {number} numAnchors N.
+   * @param {string[]} labels detector.json labels (C = labels.length).
+   * @param {object} nms detector.json "nms" section.
+   */
+  constructor(numAnchors, labels, nms) {
+    this.labels = labels;
+    this.numClasses = labels.length;
+    this.nms = nms;
+    this.flat = new Int32Array(numAnchors * labels.length);
+    this.kept = new Int32Array(Math.max(nms.max_detections, 1));
+  }
+
+  /**
+   * @param {Float32Array} boxes [N * 4] normalized xyxy.
+   * @param {Float32Array} scores [N * C] activated.
+   * @param {object} geometry preprocess.fit() of the frame.
+   * @param {{scoreThreshold?: number, iouThreshold?: number, maxDetections?: number}} [options]
+   * @returns {{bbox: number[], label: string, score: number, classId: number}[]}
+   */
+  run(boxes, scores, geometry, options = {}) {
+    const { nms, numClasses } = this;
+    const thr = Math.fround(options.scoreThreshold ?? nms.score_threshold);
+    const iouThr = options.iouThreshold ?? nms.iou_threshold;
+    const maxDet = options.maxDetections ?? nms.max_detections;
+    if (this.flat.length < scores.length) this.flat = new Int32Array(scores.length);
+    if (this.kept.length < maxDet) this.kept = new Int32Array(maxDet);
+    let n = 0;
+    const flat = this.flat;
+    for (let i = 0; i < scores.length; i++) if (scores[i] > thr) flat[n++] = i;
+    const order = flat.subarray(0, n);
+    order.sort((a, b) => scores[b] - scores[a] || a - b);
+    const topK = nms.pre_nms_top_k ?? 1000;
+    if (topK > 0 && n > topK) n = topK;
+    const agnostic = nms.class_agnostic;
+    const kept = this.kept;
+    let k = 0;
+    for (let j = 0; j < n && k < maxDet; j++) {
+      const aj = Math.floor(flat[j] / numClasses);
+      const cj = flat[j] % numClasses;
+      let suppressed = false;
+      for (let m = 0; m < k && !suppressed; m++) {
+        const fi = flat[kept[m]];
+        suppressed = (agnostic || fi % numClasses === cj) &&
+          iou(boxes, Math.floor(fi / numClasses), aj) > iouThr;
+      }
+      if (!suppressed) kept[k++] = j;
+    }
+    const out = new Array(k);
+    for (let m = 0; m < k; m++) {
+      const f = flat[kept[m]];
+      const a = Math.floor(f / numClasses);
+      const c = f % numClasses;
+      const [x1, y1, x2, y2] = unletterboxBox(boxes.subarray(4 * a, 4 * a + 4), geometry);
+      out[m] = { bbox: [x1, y1, x2 - x1, y2 - y1], label: this.labels[c], score: scores[f],
+        classId: c };
+    }
+    return out;
+  }
+}

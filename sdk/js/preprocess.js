@@ -2,7 +2,9 @@
 // resize_to_input, normalize, unletterbox_boxes) including the Pillow BILINEAR resize it
 // uses, bit for bit, so the browser feeds the model the same numbers as Python/LiteRT.
 // Pure functions on typed arrays driven by the detector.json "input" object
-// ({size: [h, w], resize, pad_value, mean, std, channel_order, dtype}); no TensorFlow.js.
+// ({size: [h, w], resize, pad_value, mean, std, channel_order, dtype, quant_scale,
+// quant_zero_point}); no engine code. `toModelInput` is the plain port; `Preprocessor` computes
+// the same numbers per frame without allocating (buffers, taps and padding reused).
 
 /** Python's round(): half to even (Math.round rounds half up). */
 export function roundHalfEven(x) {
@@ -149,6 +151,38 @@ export function resizeBilinear(src, width, height, channels, outW, outH) {
   return rgb;
 }
 
+/** The typed array class holding a model input of this detector.json dtype. */
+export function inputArrayType(dtype) {
+  const type = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array }[dtype];
+  if (!type) throw new Error(`unsupported input dtype '${dtype}' (float32, uint8, int8)`);
+  return type;
+}
+
+/**
+ * The model-input value of each 8-bit pixel value per channel: (v - mean) / std in float32,
+ * then quantized for integer inputs as sdk/preprocess.py normalize() does (divide by the
+ * scale, add the zero point in float32, round half to even, clip). Index: channel * 256 + v,
+ * channels in model order (BGR models read the pixel's blue value for channel 0).
+ * @returns {Float32Array|Uint8Array|Int8Array} 768 values.
+ */
+export function normalizationTable(input) {
+  const Type = inputArrayType(input.dtype);
+  const table = new Type(3 * 256);
+  const mean = input.mean.map(Math.fround);
+  const std = input.std.map(Math.fround);
+  const [lo, hi] = Type === Uint8Array ? [0, 255] : [-128, 127];
+  const scale = Math.fround(input.quant_scale ?? 1);
+  const zero = input.quant_zero_point ?? 0;
+  for (let c = 0; c < 3; c++) {
+    for (let v = 0; v < 256; v++) {
+      const x = Math.fround(Math.fround(v - mean[c]) / std[c]);
+      table[c * 256 + v] = Type === Float32Array ? x
+        : Math.min(Math.max(roundHalfEven(Math.fround(Math.fround(x / scale) + zero)), lo), hi);
+    }
+  }
+  return table;
+}
+
 /**
  * Pixels of the original image -> the model input as a flat [1, H, W, 3] Float32Array:
  * resize, letterbox padding, channel order and (x - mean) / std in float32, exactly as
@@ -181,4 +215,142 @@ export function toModelInput(pixels, input) {
     }
   }
   return { data, geometry: g };
+}
+
+/**
+ * The model input of one frame, computed without allocating: the taps of both resize
+ * passes, the intermediate rows and the padded output are kept while the frame size stays
+ * the same, the padding (constant for a size) is written once, and normalization is a table
+ * lookup. Produces exactly what toModelInput produces (tested against the same golden data).
+ */
+export class Preprocessor {
+  /** @param {object} input detector.json "input" section (parsed by spec.js). */
+  constructor(input) {
+    this.input = input;
+    this.table = normalizationTable(input);
+    this.order = input.channel_order === "BGR" ? [2, 1, 0] : [0, 1, 2];
+    this.key = "";
+    const [h, w] = input.size;
+    this.output = new (inputArrayType(input.dtype))(h * w * 3);
+  }
+
+  /** Recompute geometry, taps, buffers and padding for a new frame size. */
+  prepare(width, height, channels) {
+    const g = fit(width, height, this.input);
+    this.geometry = g;
+    this.horizontal = g.resizedW !== width ? resampleCoefficients(width, g.resizedW) : null;
+    this.vertical = g.resizedH !== height ? resampleCoefficients(height, g.resizedH) : null;
+    // Rows after the horizontal pass (3 channels); the vertical pass reads them.
+    this.rows = this.horizontal ? new Uint8Array(g.resizedW * height * 3) : null;
+    this.column = this.vertical ? new Uint8Array(g.resizedH * 3) : null;
+    const { table, output, order } = this;
+    const pad = this.input.pad_value;
+    const padValues = order.map((c, k) => table[k * 256 + pad]);
+    for (let j = 0; j < output.length; j += 3) {
+      output[j] = padValues[0];
+      output[j + 1] = padValues[1];
+      output[j + 2] = padValues[2];
+    }
+    this.key = `${width}x${height}x${channels}`;
+  }
+
+  /**
+   * @param {{data: ArrayLike<number>, width: number, height: number, channels: number}} pixels
+   *   RGB or RGBA (alpha ignored) 8-bit pixels.
+   * @returns {{data: Float32Array|Uint8Array|Int8Array, geometry: object}} `data` is this
+   *   preprocessor's own buffer: valid until the next call.
+   */
+  run(pixels) {
+    const { width, height, channels, data } = pixels;
+    if (this.key !== `${width}x${height}x${channels}`) this.prepare(width, height, channels);
+    const g = this.geometry;
+    let src = data;
+    let ch = channels;
+    if (this.horizontal) {
+      horizontalPass(src, width, height, ch, this.horizontal, this.rows, g.resizedW);
+      src = this.rows;
+      ch = 3;
+    }
+    if (this.vertical) this.verticalPass(src, ch);
+    else this.copyRows(src, ch);
+    return { data: this.output, geometry: g };
+  }
+
+  /** Vertical pass straight into the normalized, letterboxed output. */
+  verticalPass(src, ch) {
+    const g = this.geometry;
+    const { taps, start, count, weight } = this.vertical;
+    const { table, output, column } = this;
+    const [o0, o1, o2] = this.order;
+    const outW = this.input.size[1];
+    const half = 2 ** (PRECISION_BITS - 1);
+    const rowStride = g.resizedW * ch;
+    for (let x = 0; x < g.resizedW; x++) {
+      for (let y = 0; y < g.resizedH; y++) {
+        let r = half;
+        let gg = half;
+        let b = half;
+        let i = start[y] * rowStride + x * ch;
+        const w0 = y * taps;
+        for (let t = 0; t < count[y]; t++, i += rowStride) {
+          const k = weight[w0 + t];
+          r += src[i] * k;
+          gg += src[i + 1] * k;
+          b += src[i + 2] * k;
+        }
+        column[3 * y] = clip8(r);
+        column[3 * y + 1] = clip8(gg);
+        column[3 * y + 2] = clip8(b);
+      }
+      let j = ((g.padY * outW) + g.padX + x) * 3;
+      for (let y = 0; y < g.resizedH; y++, j += outW * 3) {
+        output[j] = table[column[3 * y + o0]];
+        output[j + 1] = table[256 + column[3 * y + o1]];
+        output[j + 2] = table[512 + column[3 * y + o2]];
+      }
+    }
+  }
+
+  /** No vertical resize: normalize the rows into the output. */
+  copyRows(src, ch) {
+    const g = this.geometry;
+    const { table, output } = this;
+    const [o0, o1, o2] = this.order;
+    const outW = this.input.size[1];
+    for (let y = 0; y < g.resizedH; y++) {
+      let i = y * g.resizedW * ch;
+      let j = (((g.padY + y) * outW) + g.padX) * 3;
+      for (let x = 0; x < g.resizedW; x++, i += ch, j += 3) {
+        output[j] = table[src[i + o0]];
+        output[j + 1] = table[256 + src[i + o1]];
+        output[j + 2] = table[512 + src[i + o2]];
+      }
+    }
+  }
+}
+
+/** Pillow's horizontal pass from `channels` (3 or 4) to 3 channels into `out`. */
+function horizontalPass(src, width, height, channels, axis, out, outW) {
+  const { taps, start, count, weight } = axis;
+  const half = 2 ** (PRECISION_BITS - 1);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * channels;
+    let j = y * outW * 3;
+    for (let x = 0; x < outW; x++, j += 3) {
+      let r = half;
+      let g = half;
+      let b = half;
+      let i = row + start[x] * channels;
+      const w0 = x * taps;
+      for (let t = 0; t < count[x]; t++, i += channels) {
+        const k = weight[w0 + t];
+        r += src[i] * k;
+        g += src[i + 1] * k;
+        b += src[i + 2] * k;
+      }
+      out[j] = clip8(r);
+      out[j + 1] = clip8(g);
+      out[j + 2] = clip8(b);
+    }
+  }
 }

@@ -36,8 +36,13 @@ export function parseSpec(data, source) {
     source, "input.size", "must be [height, width] positive integers");
   check(["letterbox", "stretch"].includes(input.resize), source, "input.resize",
     "must be letterbox|stretch");
-  check(input.dtype === "float32", source, "input.dtype",
-    `is ${input.dtype}: TF.js graph models take float32 input (integer inputs are for TFLite)`);
+  check(["float32", "uint8", "int8"].includes(input.dtype), source, "input.dtype",
+    "must be float32|uint8|int8");
+  if (input.dtype !== "float32") {
+    check(typeof input.quant_scale === "number" && input.quant_scale > 0 &&
+      Number.isInteger(input.quant_zero_point), source, "input.quant_scale",
+    `and input.quant_zero_point are required for ${input.dtype} input (the input tensor's)`);
+  }
   check(["RGB", "BGR"].includes(input.channel_order), source, "input.channel_order",
     "must be RGB|BGR");
   check(input.mean.length === 3 && input.std.length === 3 && input.std.every((s) => s > 0),

@@ -1,7 +1,8 @@
 """Run exported detectors with one small API: ``sdk.load(path).detect(image)``.
 
-Needs only numpy, pillow and LiteRT (``ai-edge-litert``); TensorFlow is used for SavedModels
-when installed. The browser twin of this package is ``sdk/js/detector.js``.
+Needs only numpy, pillow and LiteRT (``ai-edge-litert``); ONNX Runtime (``.onnx`` exports)
+and TensorFlow (SavedModels) are used when installed. The browser twin of this package is
+``sdk/js/detector.js``.
 """
 
 from __future__ import annotations

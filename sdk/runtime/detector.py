@@ -81,9 +81,9 @@ def load(path: str | Path, num_threads: int | None = None,
 
     Args:
         path: An export folder (``detector.json`` + a model), a model file or folder that a
-            registered engine opens (:mod:`sdk.runtime.registry`: a ``.tflite`` file with its
-            spec beside it or embedded, a SavedModel folder with TensorFlow installed), or a
-            ``detector.json`` path.
+            registered engine opens (:mod:`sdk.runtime.registry`: a ``.tflite`` or ``.onnx``
+            file with its spec beside it or embedded, a SavedModel folder with TensorFlow
+            installed), or a ``detector.json`` path.
         num_threads: CPU threads of the engine (default: all cores).
         spec: A :class:`DetectorSpec` or ``detector.json`` path to use instead of the one
             found next to the model (bring-your-own models).

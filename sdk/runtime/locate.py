@@ -16,7 +16,7 @@ SpecSource = DetectorSpec | str | Path | None
 
 def locate(path: str | Path, spec: SpecSource = None) -> tuple[Path, DetectorSpec]:
     """Return ``(model, spec)`` for an export folder, a model any registered engine opens
-    (:mod:`sdk.runtime.registry`: a ``.tflite`` file, a SavedModel folder) or a
+    (:mod:`sdk.runtime.registry`: a ``.tflite`` or ``.onnx`` file, a SavedModel folder) or a
     ``detector.json`` path; ``spec`` overrides the detector.json found next to the model.
 
     Raises:

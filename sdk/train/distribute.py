@@ -28,6 +28,9 @@ from typing import Any
 
 DISTRIBUTE = ("auto", "none", "mirrored", "multiworker")
 PRECISIONS = ("auto", "float32", "mixed_float16")
+# sdk.train.pipeline builds them; named here so ``sdk --help`` stays light
+INPUT_PIPELINES = ("thread", "tfdata")
+DEFAULT_INPUT_PIPELINE = "thread"
 
 
 class DistributeError(RuntimeError):
@@ -41,14 +44,12 @@ class DeviceOptions:
 
     distribute: str = "auto"
     precision: str = "auto"
-    input_pipeline: str = "thread"
+    input_pipeline: str = DEFAULT_INPUT_PIPELINE
 
     def __post_init__(self) -> None:
-        from sdk.train.pipeline import PIPELINES
-
         for field, value, allowed in (("distribute", self.distribute, DISTRIBUTE),
                                       ("precision", self.precision, PRECISIONS),
-                                      ("input_pipeline", self.input_pipeline, PIPELINES)):
+                                      ("input_pipeline", self.input_pipeline, INPUT_PIPELINES)):
             if value not in allowed:
                 raise DistributeError(f"{field} {value!r}: choose one of {list(allowed)}")
 
@@ -110,8 +111,9 @@ def resolve_precision(precision: str) -> str:
 def describe(strategy, precision: str, input_pipeline: str) -> dict[str, Any]:
     """What the model card records about where training ran."""
     index, workers = worker(strategy)
-    devices = list(getattr(strategy.extended, "worker_devices", ()) or ())
-    return {"strategy": type(strategy).__name__ if is_distributed(strategy) else "none",
+    distributed = is_distributed(strategy)
+    devices = list(strategy.extended.worker_devices) if distributed else []
+    return {"strategy": type(strategy).__name__ if distributed else "none",
             "replicas": int(strategy.num_replicas_in_sync), "workers": workers,
             "worker_index": index, "devices": devices or ["default"],
             "precision": precision, "input_pipeline": input_pipeline,

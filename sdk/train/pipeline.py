@@ -25,14 +25,17 @@ import numpy as np
 
 from sdk.data import Dataset, load_image
 from sdk.models.config import DetectorConfig
+from sdk.train.distribute import DEFAULT_INPUT_PIPELINE as DEFAULT
+from sdk.train.distribute import INPUT_PIPELINES as PIPELINES
+
+__all__ = ["DEFAULT", "PIPELINES", "InputPipeline", "TfDataPipeline", "ThreadPipeline",
+           "make_pipeline"]
 
 if TYPE_CHECKING:  # pragma: no cover
     import tensorflow as tf
 
     from sdk.train.batches import Augment
 
-PIPELINES = ("thread", "tfdata")
-DEFAULT = "thread"
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 

@@ -55,7 +55,7 @@ def big_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 def _table_devices(html: str) -> list[str]:
     body = html.split("<tbody>")[1].split("</tbody>")[0]
-    return re.findall(r"<tr[^>]*>\s*<td>([^<]*)</td>", body)
+    return re.findall(r"<tr[^>]*>\s*<td[^>]*>([^<]*)</td>", body)
 
 
 def test_the_dashboard_page_is_bounded(big_app: Flask) -> None:

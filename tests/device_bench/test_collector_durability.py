@@ -14,7 +14,10 @@ import pytest
 from benchmarks.example_reports import example_report
 from benchmarks.loopback_collector import CollectorClient, GunicornServer
 
-NO_RATE_LIMIT = {"DEVICE_BENCH_RATE_LIMIT_PER_MINUTE": "0"}
+NO_RATE_LIMIT = {  # the check reads every acknowledged report back: no read limit either
+    "DEVICE_BENCH_RATE_LIMIT_PER_MINUTE": "0",
+    "DEVICE_BENCH_READ_RATE_LIMIT_PER_MINUTE": "0",
+}
 KILL_AFTER_ACKS = 150
 
 

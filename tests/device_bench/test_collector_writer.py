@@ -52,6 +52,7 @@ def _row(report_id: str | None = None, **overrides: Any) -> dict[str, Any]:
         "valid": True,
         "reasons": "[]",
         "payload": "{}",
+        "map": None,
     }
     return {**row, **overrides}
 

@@ -30,7 +30,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 SDK_JS = REPO / "sdk" / "js"
-TFJS_PACKAGES = REPO / "node_modules" / "@tensorflow"
+NODE_MODULES = REPO / "node_modules"
+TFJS_PACKAGES = NODE_MODULES / "@tensorflow"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -43,11 +44,14 @@ MIME_TYPES = {".wasm": "application/wasm", ".js": "text/javascript",
 
 
 def runtime_routes(sdk: str = "/sdk/", vendor: str = "/vendor/") -> dict[str, Path]:
-    """URL prefix -> folder for the browser runtime and the tfjs dist files it imports."""
+    """URL prefix -> folder for the browser runtime and the engine files it imports."""
     return {sdk: SDK_JS,
             f"{vendor}tfjs/": TFJS_PACKAGES / "tfjs" / "dist",
             f"{vendor}tfjs-backend-wasm/": TFJS_PACKAGES / "tfjs-backend-wasm" / "dist",
-            f"{vendor}tfjs-backend-webgpu/": TFJS_PACKAGES / "tfjs-backend-webgpu" / "dist"}
+            f"{vendor}tfjs-backend-webgpu/": TFJS_PACKAGES / "tfjs-backend-webgpu" / "dist",
+            f"{vendor}litertjs-core/": NODE_MODULES / "@litertjs" / "core",
+            f"{vendor}litertjs-wasm-utils/": NODE_MODULES / "@litertjs" / "wasm-utils" / "dist",
+            f"{vendor}onnxruntime-web/": NODE_MODULES / "onnxruntime-web" / "dist"}
 
 
 def import_map(sdk: str = "/sdk/", vendor: str = "/vendor/") -> dict[str, Any]:
@@ -55,7 +59,9 @@ def import_map(sdk: str = "/sdk/", vendor: str = "/vendor/") -> dict[str, Any]:
 
     One tfjs bundle serves both ``@tensorflow/tfjs`` and ``@tensorflow/tfjs-core`` so the
     wasm/webgpu backends register with the same engine; the Node built-ins the wasm ES
-    module imports (unused in browsers) map to an empty module.
+    module imports (unused in browsers) map to an empty module. LiteRT.js and
+    onnxruntime-web are served from their packages (LiteRT.js finds its ``wasm/`` folder
+    beside ``dist/``).
     """
     tfjs = f"{vendor}tfjs/tf.fesm.min.js"
     shim = f"{sdk}node-shim.js"
@@ -65,8 +71,12 @@ def import_map(sdk: str = "/sdk/", vendor: str = "/vendor/") -> dict[str, Any]:
         "@tensorflow/tfjs-backend-wasm": f"{vendor}tfjs-backend-wasm/tf-backend-wasm.fesm.min.js",
         "@tensorflow/tfjs-backend-webgpu":
             f"{vendor}tfjs-backend-webgpu/tf-backend-webgpu.fesm.min.js",
+        "@litertjs/core": f"{vendor}litertjs-core/dist/index.js",
+        "@litertjs/wasm-utils": f"{vendor}litertjs-wasm-utils/index.js",
+        "onnxruntime-web/wasm": f"{vendor}onnxruntime-web/ort.wasm.min.mjs",
+        "onnxruntime-web/webgpu": f"{vendor}onnxruntime-web/ort.webgpu.min.mjs",
         "@sdk/": sdk,
-        **{name: shim for name in ("fs", "path", "os", "perf_hooks")},
+        **{name: shim for name in ("fs", "path", "os", "perf_hooks", "worker_threads")},
     }}
 
 

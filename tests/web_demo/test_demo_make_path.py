@@ -25,11 +25,14 @@ pytestmark = pytest.mark.slow
 
 def test_demo_recipe_exports_what_it_serves() -> None:
     *exports, serve = demo_recipe()
-    assert [c[1:3] for c in exports] == [["export", "--format"]] * 2
-    assert [option(c, "--model") for c in exports] == ["fast", "accurate"]
+    assert [c[1:3] for c in exports] == [["export", "--format"]] * 6
+    assert [option(c, "--model") for c in exports] == ["fast", "accurate"] * 3
+    # Every format a browser engine runs: TF.js, LiteRT.js (tflite), onnxruntime-web (onnx).
+    quantize = {"tfjs": "fp32,fp16,uint8", "tflite": "fp32,int8", "onnx": "fp32,int8"}
+    assert [option(c, "--format") for c in exports] == [f for f in quantize for _ in "ab"]
     for command in exports:
-        assert option(command, "--format") == "tfjs" and "--skip-up-to-date" in command
-        assert option(command, "--quantize") == "fp32,fp16,uint8"
+        assert "--skip-up-to-date" in command
+        assert option(command, "--quantize") == quantize[option(command, "--format")]
         assert option(command, "--out") == option(serve, "--exports")
     assert serve[1] == "serve"
 

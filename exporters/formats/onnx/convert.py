@@ -87,7 +87,10 @@ def to_fp16(model: Any) -> Any:
     anchors far from any object, and an ``inf`` box turns into NaN downstream; it is a few
     cheap elementwise ops.
     """
+    import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    return convert_float_to_float16(model, keep_io_types=True,
+    fp32 = onnx.ModelProto()
+    fp32.CopyFrom(model)  # the converter edits its argument; the fp32 model is shared
+    return convert_float_to_float16(fp32, keep_io_types=True,
                                     node_block_list=head_nodes(model, False))

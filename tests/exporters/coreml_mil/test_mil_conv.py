@@ -15,10 +15,11 @@ from tests.exporters.coreml_mil.programs import compile_program, fp16, random
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
-def naive_conv(x, w, b=None, strides=(1, 1), pads=((0, 0), (0, 0)), dilations=(1, 1),
+def naive_conv(x, w, b=None, strides=(1, 1), pads=((0, 0), (0, 0)), dilations=None,
                groups=1):
     """The definition of MIL's conv: one dot product per output position and group."""
     n, c, *size = x.shape
+    dilations = dilations or (1,) * len(size)
     k = w.shape[2:]
     xp = np.pad(x.astype(np.float64), [(0, 0), (0, 0), *pads])
     out_size = [(xp.shape[2 + i] - (k[i] - 1) * dilations[i] - 1) // strides[i] + 1

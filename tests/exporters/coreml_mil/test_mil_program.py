@@ -93,7 +93,8 @@ def test_bad_inputs_are_named(tmp_path: Path):
     program = load_program(_relu_package(tmp_path))
     with pytest.raises(MilError, match=r"inputs \['images'\] given, the program takes \['x'\]"):
         program.run({"images": random((2, 3))})
-    with pytest.raises(MilError, match=r"input 'x' has shape \[3, 2\], the program takes float32\[2, 3\]"):
+    with pytest.raises(MilError, match=r"input 'x' has shape \[3, 2\], the program takes "
+                                       r"float32\[2, 3\]"):
         program.run({"x": random((3, 2))})
 
 

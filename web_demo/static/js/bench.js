@@ -120,10 +120,11 @@ function timingPart(detector, warm, loop, protocol) {
   };
 }
 
+/** The `runtime` part: which engine ran it (tfjs, litert, ort), its version and backend. */
 function runtimePart(info) {
   return {
-    name: "tfjs",
-    version: info.tfjsVersion ?? null,
+    name: info.engine,
+    version: info.version ?? null,
     backend: info.backend,
     threads: Number.isInteger(info.threads) ? info.threads : null,
     simd: typeof info.simd === "boolean" ? info.simd : null,
@@ -135,7 +136,7 @@ function runtimePart(info) {
 
 function modelPart(variant, detector) {
   return {
-    name: variant.model, format: "tfjs", quantization: variant.quantization,
+    name: variant.model, format: variant.format, quantization: variant.quantization,
     sha256: variant.sha256, input_size: detector.spec.input.size,
     // The variant's mAP from its detector.json (/api/models): the frontier ranks by it.
     map: variant.map ?? null, map_basis: variant.map_basis ?? null,
@@ -143,27 +144,33 @@ function modelPart(variant, detector) {
 }
 
 /**
- * Run the protocol on one variant and build the report.
- * @param {object} options {variant (from /api/models), backend, deviceName, load(url, opts),
- *   probeUrls (the probe images, also timed when the export has no reference), onProgress(text)}
- * @returns {Promise<{report: object, detector: object, problem: string|null}>} the detector
- *   stays loaded for reuse; `problem` says why there was no accuracy fingerprint.
+ * Run the protocol on one variant (or the fastest of several: engine "auto") and build the
+ * report.
+ * @param {object} options {variants (from /api/models: one, or one per format of the same
+ *   model and quantization), engine, backend, deviceName, load(urls, opts), probeUrls (the
+ *   probe images, also timed when the export has no reference), onProgress(text)}
+ * @returns {Promise<{report: object, detector: object, variant: object,
+ *   problem: string|null}>} the detector stays loaded for reuse; `variant` is the one it
+ *   runs; `problem` says why there was no accuracy fingerprint.
  */
-export async function runBenchmark({ variant, backend, deviceName, load, probeUrls, onProgress }) {
+export async function runBenchmark({ variants, engine = "auto", backend, deviceName, load,
+  probeUrls, onProgress }) {
   const progress = onProgress ?? (() => {});
-  progress("Fetching the protocol and the reference detections…");
+  progress("Fetching the protocol…");
   const protocol = await fetchJson("/api/v1/protocol");
   if (!protocol) throw new Error("the server did not send the benchmark protocol");
-  const { reference, problem } = await fetchReference(variant);
-  // Real images, not zeros: the NMS cost depends on how many boxes survive.
-  const urls = reference ? reference.probes.map((p) => p.url) : probeUrls;
-  const probes = await Promise.all(urls.map(loadImage));
   const watch = new VisibilityWatch();
   watch.start();
   let detector;
   try {
-    progress(`Loading ${variant.name} (${backend})…`);
-    detector = await load(variant.url, { backend });
+    progress(`Loading ${variants.map((v) => v.name).join(", ")} (${engine}, ${backend})…`);
+    detector = await load(variants.map((v) => v.url), { engine, backend });
+    const variant = variants.find((v) => v.format === detector.info.format) ?? variants[0];
+    progress("Fetching the reference detections…");
+    const { reference, problem } = await fetchReference(variant);
+    // Real images, not zeros: the NMS cost depends on how many boxes survive.
+    const urls = reference ? reference.probes.map((p) => p.url) : probeUrls;
+    const probes = await Promise.all(urls.map(loadImage));
     const step = async (i) => {
       await detector.detect(probes[i % probes.length]);
       return detector.lastTimings;
@@ -179,8 +186,8 @@ export async function runBenchmark({ variant, backend, deviceName, load, probeUr
     progress(reference ? "Checking accuracy against the fp32 reference…" : problem);
     const accuracy = await accuracyCheck(detector, probes, reference, protocol);
     const report = buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName,
-      backend, hidden: watch.stop(), problem });
-    return { report, detector, problem };
+      engine, backend, hidden: watch.stop(), problem });
+    return { report, detector, variant, problem };
   } catch (err) {
     watch.stop();
     detector?.dispose();
@@ -188,9 +195,12 @@ export async function runBenchmark({ variant, backend, deviceName, load, probeUr
   }
 }
 
-function buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName, backend,
-  hidden, problem }) {
-  const notes = [backend === "auto" ? `backend chosen by auto: ${detector.info.backend}` : "",
+function buildReport({ protocol, variant, detector, warm, loop, accuracy, deviceName, engine,
+  backend, hidden, problem }) {
+  const { info } = detector;
+  const auto = [engine === "auto" ? "engine" : "", backend === "auto" ? "backend" : ""]
+    .filter(Boolean).join(" and ");
+  const notes = [auto ? `${auto} chosen by auto: ${info.engine}/${info.backend}` : "",
     problem ?? ""].filter(Boolean).join("; ").slice(0, 2000);
   return {
     report_id: uuid4(),

@@ -1,6 +1,13 @@
-// The live view: runs the detector on camera frames (one at a time, as fast as the device
-// allows) or once on a still image, and draws the results over it.
+// The live view: runs the detector (in Web Workers) on camera frames, pipelined, or once on a
+// still image, and draws the results over it.
+//
+// Camera frames are captured (an ImageBitmap each) while earlier ones are still being
+// detected: up to PIPELINE_DEPTH frames are in flight, so frame n+1 is captured and
+// preprocessed in one worker while frame n runs in the other. A new frame is captured only
+// once the camera has presented one since the last capture.
 import { clearOverlay, drawDetections } from "./overlay.js";
+
+const PIPELINE_DEPTH = 2;
 
 export class LiveView {
   /**
@@ -15,7 +22,9 @@ export class LiveView {
     this.mode = "none"; // "camera" | "still" | "none"
     this.loopId = 0; // bumping it ends the running loop
     this.lastDetections = [];
-    this.inflight = Promise.resolve();
+    this.inflight = new Set();
+    this.presented = 0; // frames the camera presented (requestVideoFrameCallback)
+    this.captured = -1; // the presented count when the last frame was captured
     // Redraw on rotation / resize so the boxes follow the picture.
     new ResizeObserver(() => this.redraw()).observe(this.overlay);
   }
@@ -31,7 +40,7 @@ export class LiveView {
     this.loopId++;
     const old = this.detector;
     this.detector = null;
-    await this.inflight;
+    await Promise.allSettled([...this.inflight]);
     return old;
   }
 
@@ -62,38 +71,52 @@ export class LiveView {
     drawDetections(this.overlay, this.lastDetections, ...this.mediaSize());
   }
 
-  async runOnce(source) {
+  /** Start detecting `source`; the promise settles with the frame's result. */
+  track(source) {
     const start = performance.now();
-    const work = this.detector.detect(source, { minScore: this.minScore });
-    this.inflight = work.catch(() => {});
-    const detections = await work;
-    this.lastDetections = detections;
-    this.redraw();
-    this.onResult(detections, performance.now() - start);
+    const work = this.detector.detect(source, { minScore: this.minScore }).then((found) => {
+      this.lastDetections = found;
+      this.redraw();
+      this.onResult(found, performance.now() - start);
+    });
+    const tracked = work.finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+    return work;
   }
 
   async detectStill() {
     if (!this.detector || this.mode !== "still" || !this.still.naturalWidth) return;
-    await this.runOnce(this.still);
+    await this.track(this.still);
   }
 
   startLoop() {
     const id = ++this.loopId;
-    const next = (fn) => (this.video.requestVideoFrameCallback
-      ? this.video.requestVideoFrameCallback(fn) : requestAnimationFrame(fn));
-    const tick = async () => {
-      if (id !== this.loopId || !this.detector) return;
-      if (this.video.readyState >= 2) {
-        try {
-          await this.runOnce(this.video);
-        } catch (err) {
-          if (id === this.loopId) throw err;
-          return; // the detector was swapped mid-frame: that frame is simply dropped
-        }
-      }
-      if (id === this.loopId) next(tick);
-    };
-    next(tick);
+    const video = this.video;
+    const live = () => id === this.loopId && this.detector !== null;
+    if (video.requestVideoFrameCallback) {
+      const onFrame = () => {
+        if (!live()) return;
+        this.presented++;
+        this.pump(id);
+        video.requestVideoFrameCallback(onFrame);
+      };
+      video.requestVideoFrameCallback(onFrame);
+    } else {
+      this.presented = NaN; // no way to tell new frames apart: capture whenever a slot frees
+    }
+    this.pump(id);
+  }
+
+  /** Fill the pipeline with new camera frames while there is room. */
+  pump(id) {
+    while (id === this.loopId && this.detector && this.inflight.size < PIPELINE_DEPTH &&
+           this.video.readyState >= 2 && this.presented !== this.captured) {
+      this.captured = this.presented;
+      this.track(this.video).then(() => this.pump(id), (err) => {
+        if (id === this.loopId) throw err;
+        // the detector was swapped mid-frame: that frame is simply dropped
+      });
+    }
   }
 
   clear() {

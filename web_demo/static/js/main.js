@@ -1,6 +1,7 @@
-// The demo page: camera (or an image) -> detector -> boxes, with model/backend switching,
-// live FPS and the "Run benchmark" button. No framework; every module is an ES module.
-import { load } from "/static/sdk/detector.js";
+// The demo page: camera (or an image) -> detector -> boxes, with model/quantization/engine/
+// backend switching, live FPS and the "Run benchmark" button. No framework; every module is
+// an ES module. The detector runs in Web Workers (loadInWorker): the page stays responsive.
+import { loadInWorker } from "/static/sdk/detector.js";
 
 import { runBenchmark } from "./bench.js";
 import { cameraUnavailableReason, explainCameraError, openCamera, play, stopStream } from "./camera.js";
@@ -14,11 +15,12 @@ const $ = (id) => document.getElementById(id);
 const page = JSON.parse($("page-data").textContent);
 const MAX_LISTED = 20;
 
-// "?variant=fast-tfjs-fp16&backend=wasm" preselects, so a setup can be shared as a link.
+// "?variant=fast-tflite-fp32&engine=litert&backend=wasm" preselects (a variant also picks its
+// engine), so a setup can be shared as a link.
 const params = new URLSearchParams(window.location.search);
 const state = { stream: null, facing: "environment", loading: 0, stillUrl: null };
 const stats = new LiveStats();
-const picker = new ModelPicker($("model"), $("quantization"));
+const picker = new ModelPicker($("model"), $("quantization"), $("engine-select"));
 const live = new LiveView({ video: $("video"), still: $("still"), overlay: $("overlay") }, onResult);
 const retrier = new Retrier("/api/v1/reports", showOutbox);
 
@@ -48,43 +50,64 @@ function onResult(detections, latencyMs) {
   document.body.dataset.frames = String(Number(document.body.dataset.frames || 0) + 1);
 }
 
+/** "wasm (LiteRT.js 2.5.3, 2 threads, SIMD)": the backend first, then the engine. */
 function backendText(info) {
-  const extras = [info.threads ? `${info.threads} threads` : "", info.simd ? "SIMD" : ""];
+  const engine = [info.engineLabel ?? info.engine, info.version].filter(Boolean).join(" ");
+  const extras = [engine, info.threads ? `${info.threads} threads` : "",
+    info.simd ? "SIMD" : ""];
   const detail = extras.filter(Boolean).join(", ");
   return detail ? `${info.backend} (${detail})` : info.backend;
+}
+
+/** The variant `detector` runs: the one of the format its engine chose. */
+function chosenVariant(detector, variants) {
+  return variants.find((v) => v.format === detector.info.format) ?? variants[0];
 }
 
 /** Make `detector` the live one. */
 function adopt(detector, variant) {
   const info = detector.info;
   $("backend").textContent = backendText(info);
-  Object.assign(document.body.dataset, { detector: "ready", variant: variant.name, backend: info.backend });
-  setStatus(`${variant.name} on ${info.backend}: loaded in ${fmt(info.loadMs, 0)} ms, ` +
-    `first inference ${fmt(info.warmupMs, 0)} ms`);
+  Object.assign(document.body.dataset, { detector: "ready", variant: variant.name,
+    backend: info.backend, engine: info.engine });
+  const chosen = info.trials ? ` (fastest of ${Object.keys(info.trials).length} tried)` : "";
+  setStatus(`${variant.name} on ${info.engineLabel} ${info.backend}${chosen}: loaded in ` +
+    `${fmt(info.loadMs, 0)} ms, first inference ${fmt(info.warmupMs, 0)} ms`);
   stats.reset();
   live.setDetector(detector);
 }
 
-/** Load the selected variant on the selected backend, disposing the previous detector. */
+/** What the selectors ask for: the variants to try, the engine and the backend. */
+function request() {
+  return { variants: picker.selected(), engine: $("engine-select").value,
+    backend: $("backend-select").value };
+}
+
+/** Load the selected variant(s) on the selected engine and backend, disposing the previous
+ * detector first (one model's threads at a time). */
 async function useVariant() {
-  const variant = picker.selected();
-  if (!variant) return;
-  const backend = $("backend-select").value;
+  const { variants, engine, backend } = request();
+  if (!variants.length) {
+    setStatus("No export of this model and quantization for that engine: pick another.", true);
+    return;
+  }
+  const what = variants.length === 1 ? variants[0].name
+    : `${variants.map((v) => v.name).join(", ")} (the fastest)`;
   const token = ++state.loading;
   document.body.dataset.detector = "loading";
-  setStatus(`Loading ${variant.name} on ${backend}…`);
+  setStatus(`Loading ${what} on ${backend}…`);
   (await live.detach())?.dispose();
   live.clear();
   try {
-    const detector = await load(variant.url, { backend });
+    const detector = await loadInWorker(variants.map((v) => v.url), { engine, backend });
     if (token !== state.loading) return detector.dispose(); // another switch came first
-    adopt(detector, variant);
+    adopt(detector, chosenVariant(detector, variants));
   } catch (err) {
     if (token !== state.loading) return;
     document.body.dataset.detector = "error";
     $("backend").textContent = "–";
-    setStatus(`Could not run ${variant.name} on ${backend}: ${err.message}. ` +
-      "Pick another backend or model.", true);
+    setStatus(`Could not run ${what} on ${backend}: ${err.message}. ` +
+      "Pick another backend, engine or model.", true);
   }
 }
 
@@ -125,7 +148,8 @@ async function showImage(url) {
 function showBenchResult(report, problem) {
   const t = report.timing;
   const rows = [
-    ["Backend", backendText({ ...report.runtime })], ["FPS (1000 / p50)", fmt(t.fps)],
+    ["Engine and backend", backendText({ ...report.runtime, engine: report.runtime.name })],
+    ["FPS (1000 / p50)", fmt(t.fps)],
     ["Latency p50 / p90 / p99", `${fmt(t.latency_ms.p50)} / ${fmt(t.latency_ms.p90)} / ${fmt(t.latency_ms.p99)} ms`],
     ["Load / first inference", `${fmt(t.load_ms, 0)} / ${fmt(t.first_inference_ms, 0)} ms`],
     ["Runs (warm-up)", `${t.runs} (${t.warmup_runs})`],
@@ -157,8 +181,8 @@ function showOutbox(results, waiting) {
 }
 
 async function benchmark() {
-  const variant = picker.selected();
-  if (!variant) return;
+  const { variants, engine, backend } = request();
+  if (!variants.length) return;
   const button = $("bench-run");
   button.disabled = true;
   $("bench").hidden = false;
@@ -166,8 +190,8 @@ async function benchmark() {
   document.body.dataset.detector = "loading";
   (await live.detach())?.dispose();
   try {
-    const { report, detector, problem } = await runBenchmark({
-      variant, backend: $("backend-select").value, deviceName: $("device-name").value, load,
+    const { report, detector, variant, problem } = await runBenchmark({
+      variants, engine, backend, deviceName: $("device-name").value, load: loadInWorker,
       probeUrls: page.probes,
       onProgress: (text) => { $("bench-status").textContent = text; },
     });
@@ -204,7 +228,9 @@ async function refreshModels() {
 }
 
 function wire() {
-  for (const id of ["quantization", "backend-select"]) $(id).addEventListener("change", useVariant);
+  for (const id of ["quantization", "engine-select", "backend-select"]) {
+    $(id).addEventListener("change", useVariant);
+  }
   $("model").addEventListener("change", useVariant); // picker refills quantizations first
   $("threshold").addEventListener("input", (e) => {
     live.minScore = Number(e.target.value);
@@ -225,9 +251,9 @@ function wire() {
   });
   $("sample").append(...page.samples.map((s) => new Option(s.name, s.url)));
   $("sample").addEventListener("change", (e) => e.target.value && showImage(e.target.value));
-  const backend = params.get("backend");
-  if ([...$("backend-select").options].some((o) => o.value === backend)) {
-    $("backend-select").value = backend;
+  for (const [param, id] of [["backend", "backend-select"], ["engine", "engine-select"]]) {
+    const value = params.get(param);
+    if ([...$(id).options].some((o) => o.value === value)) $(id).value = value;
   }
   $("device-name").value = deviceName();
   $("device-name").addEventListener("change", (e) => rememberDeviceName(e.target.value));

@@ -99,7 +99,12 @@ class Program:
 
     def __repr__(self) -> str:
         return (f"Program({self.source!r}, {self.function}/{self.opset}: "
-                f"{sum(self.op_types.values())} ops, {len(self._steps)} run per call)")
+                f"{sum(self.op_types.values())} ops, {self.ops_per_run} run per call)")
+
+    @property
+    def ops_per_run(self) -> int:
+        """Ops executed by each :meth:`run` (the others were folded when loading)."""
+        return len(self._steps)
 
     def constant(self, name: str) -> np.ndarray:
         """A value computed when loading (a constant, or decompressed weights), as float32
