@@ -133,7 +133,8 @@ NOTES = [
     "sequential, sdk.runtime.onnx.session_options); ORT keeps its default thread spinning.",
     "XNNPACK (LiteRT's default CPU delegate) is active: litert_xnnpack lists its partitions "
     "and the ops left to TFLite's builtin kernels. The exports have a static [1, H, W, 3] "
-    "input, so no dynamic-batch shape arithmetic is left outside XNNPACK.",
+    "input, so the dynamic-batch shape arithmetic is gone; what stays outside is the box "
+    "decoder's slicing (STRIDED_SLICE, PACK) and the 2 CONCATENATION of the heads.",
     "fp16: TFLite stores fp16 weights and computes in fp32 on CPU (XNNPACK dequantizes them "
     "at load); the ONNX fp16 export computes in fp16 (its head in fp32), which ORT's CPU "
     "provider runs through fp16 kernels or casts: a format for GPUs (WebGPU), not x86 CPUs.",

@@ -124,8 +124,18 @@ function resamplePass(src, width, height, channels, outSize, horizontal) {
 }
 
 /**
- * Pillow's Image.resize(..., BILINEAR) of 8-bit pixels, bit for bit: horizontal pass,
- * then vertical, each stored as uint8 (Resample.c ImagingResample).
+ * Whether Pillow resizes vertically first: since Pillow 13 it does when the height shrinks
+ * by more than twice as many pixels as the width (Resample.c; python-pillow/Pillow#9549),
+ * found to hold for every size tried. The two orders round differently (one level on a few
+ * pixels); Pillow 12 and older always go horizontally first.
+ */
+export function verticalFirst(width, height, outW, outH) {
+  return outH < height && height - outH > 2 * (width - outW);
+}
+
+/**
+ * Pillow's Image.resize(..., BILINEAR) of 8-bit pixels, bit for bit: a horizontal and a
+ * vertical pass in Pillow's order (verticalFirst), each stored as uint8 (Resample.c).
  * @param {Uint8Array|Uint8ClampedArray|Int32Array} src pixels, `channels` (3 or 4) per pixel;
  *   a 4th channel (alpha) is ignored.
  * @returns {Uint8Array} outW * outH * 3 RGB.
@@ -133,6 +143,11 @@ function resamplePass(src, width, height, channels, outSize, horizontal) {
 export function resizeBilinear(src, width, height, channels, outW, outH) {
   let data = src;
   let ch = channels;
+  const both = outW !== width && outH !== height;
+  if (both && verticalFirst(width, height, outW, outH)) {
+    data = resamplePass(data, width, height, ch, outH, false);
+    return resamplePass(data, width, outH, 3, outW, true);
+  }
   if (outW !== width) {
     data = resamplePass(data, width, height, ch, outW, true);
     ch = 3;
@@ -219,9 +234,10 @@ export function toModelInput(pixels, input) {
 
 /**
  * The model input of one frame, computed without allocating: the taps of both resize
- * passes, the intermediate rows and the padded output are kept while the frame size stays
- * the same, the padding (constant for a size) is written once, and normalization is a table
- * lookup. Produces exactly what toModelInput produces (tested against the same golden data).
+ * passes, the intermediate and resized pixels and the padded output are kept while the
+ * frame size stays the same, the padding (constant for a size) is written once, and
+ * normalization is a table lookup. Produces exactly what toModelInput produces (tested
+ * against the same golden data).
  */
 export class Preprocessor {
   /** @param {object} input detector.json "input" section (parsed by spec.js). */
@@ -237,12 +253,17 @@ export class Preprocessor {
   /** Recompute geometry, taps, buffers and padding for a new frame size. */
   prepare(width, height, channels) {
     const g = fit(width, height, this.input);
+    const { resizedW: outW, resizedH: outH } = g;
     this.geometry = g;
-    this.horizontal = g.resizedW !== width ? resampleCoefficients(width, g.resizedW) : null;
-    this.vertical = g.resizedH !== height ? resampleCoefficients(height, g.resizedH) : null;
-    // Rows after the horizontal pass (3 channels); the vertical pass reads them.
-    this.rows = this.horizontal ? new Uint8Array(g.resizedW * height * 3) : null;
-    this.column = this.vertical ? new Uint8Array(g.resizedH * 3) : null;
+    const horizontal = outW !== width;
+    const vertical = outH !== height;
+    this.vFirst = horizontal && vertical && verticalFirst(width, height, outW, outH);
+    this.hTaps = horizontal ? resampleCoefficients(width, outW) : null;
+    this.vTaps = vertical ? resampleCoefficients(height, outH) : null;
+    // The first pass's result (3 channels), then the resized pixels.
+    const mid = this.vFirst ? width * outH : outW * height;
+    this.mid = horizontal && vertical ? new Uint8Array(mid * 3) : null;
+    this.resized = horizontal || vertical ? new Uint8Array(outW * outH * 3) : null;
     const { table, output, order } = this;
     const pad = this.input.pad_value;
     const padValues = order.map((c, k) => table[k * 256 + pad]);
@@ -263,56 +284,25 @@ export class Preprocessor {
   run(pixels) {
     const { width, height, channels, data } = pixels;
     if (this.key !== `${width}x${height}x${channels}`) this.prepare(width, height, channels);
-    const g = this.geometry;
-    let src = data;
-    let ch = channels;
-    if (this.horizontal) {
-      horizontalPass(src, width, height, ch, this.horizontal, this.rows, g.resizedW);
-      src = this.rows;
-      ch = 3;
+    const { resizedW: outW, resizedH: outH } = this.geometry;
+    const { hTaps, vTaps, mid, resized } = this;
+    if (hTaps && vTaps && this.vFirst) {
+      verticalInto(data, width, channels, vTaps, outH, mid);
+      horizontalInto(mid, width, outH, 3, hTaps, resized, outW);
+    } else if (hTaps && vTaps) {
+      horizontalInto(data, width, height, channels, hTaps, mid, outW);
+      verticalInto(mid, outW, 3, vTaps, outH, resized);
+    } else if (hTaps) {
+      horizontalInto(data, width, height, channels, hTaps, resized, outW);
+    } else if (vTaps) {
+      verticalInto(data, width, channels, vTaps, outH, resized);
     }
-    if (this.vertical) this.verticalPass(src, ch);
-    else this.copyRows(src, ch);
-    return { data: this.output, geometry: g };
+    this.emit(resized ?? data, resized ? 3 : channels);
+    return { data: this.output, geometry: this.geometry };
   }
 
-  /** Vertical pass straight into the normalized, letterboxed output. */
-  verticalPass(src, ch) {
-    const g = this.geometry;
-    const { taps, start, count, weight } = this.vertical;
-    const { table, output, column } = this;
-    const [o0, o1, o2] = this.order;
-    const outW = this.input.size[1];
-    const half = 2 ** (PRECISION_BITS - 1);
-    const rowStride = g.resizedW * ch;
-    for (let x = 0; x < g.resizedW; x++) {
-      for (let y = 0; y < g.resizedH; y++) {
-        let r = half;
-        let gg = half;
-        let b = half;
-        let i = start[y] * rowStride + x * ch;
-        const w0 = y * taps;
-        for (let t = 0; t < count[y]; t++, i += rowStride) {
-          const k = weight[w0 + t];
-          r += src[i] * k;
-          gg += src[i + 1] * k;
-          b += src[i + 2] * k;
-        }
-        column[3 * y] = clip8(r);
-        column[3 * y + 1] = clip8(gg);
-        column[3 * y + 2] = clip8(b);
-      }
-      let j = ((g.padY * outW) + g.padX + x) * 3;
-      for (let y = 0; y < g.resizedH; y++, j += outW * 3) {
-        output[j] = table[column[3 * y + o0]];
-        output[j + 1] = table[256 + column[3 * y + o1]];
-        output[j + 2] = table[512 + column[3 * y + o2]];
-      }
-    }
-  }
-
-  /** No vertical resize: normalize the rows into the output. */
-  copyRows(src, ch) {
+  /** Normalize the resized pixels into the letterboxed output. */
+  emit(src, ch) {
     const g = this.geometry;
     const { table, output } = this;
     const [o0, o1, o2] = this.order;
@@ -330,7 +320,7 @@ export class Preprocessor {
 }
 
 /** Pillow's horizontal pass from `channels` (3 or 4) to 3 channels into `out`. */
-function horizontalPass(src, width, height, channels, axis, out, outW) {
+function horizontalInto(src, width, height, channels, axis, out, outW) {
   const { taps, start, count, weight } = axis;
   const half = 2 ** (PRECISION_BITS - 1);
   for (let y = 0; y < height; y++) {
@@ -343,6 +333,34 @@ function horizontalPass(src, width, height, channels, axis, out, outW) {
       let i = row + start[x] * channels;
       const w0 = x * taps;
       for (let t = 0; t < count[x]; t++, i += channels) {
+        const k = weight[w0 + t];
+        r += src[i] * k;
+        g += src[i + 1] * k;
+        b += src[i + 2] * k;
+      }
+      out[j] = clip8(r);
+      out[j + 1] = clip8(g);
+      out[j + 2] = clip8(b);
+    }
+  }
+}
+
+/** Pillow's vertical pass over `width` columns of `channels` to 3 channels into `out`. */
+function verticalInto(src, width, channels, axis, outH, out) {
+  const { taps, start, count, weight } = axis;
+  const half = 2 ** (PRECISION_BITS - 1);
+  const stride = width * channels;
+  for (let y = 0; y < outH; y++) {
+    const w0 = y * taps;
+    const first = start[y] * stride;
+    const n = count[y];
+    let j = y * width * 3;
+    for (let x = 0; x < width; x++, j += 3) {
+      let r = half;
+      let g = half;
+      let b = half;
+      let i = first + x * channels;
+      for (let t = 0; t < n; t++, i += stride) {
         const k = weight[w0 + t];
         r += src[i] * k;
         g += src[i + 1] * k;

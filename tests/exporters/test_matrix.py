@@ -16,7 +16,7 @@ def test_fp16_across_all_formats(source, tmp_path: Path):
     rows, skipped = run_matrix(source, "all", "fp16", tmp_path, latency_runs=2,
                                on_cell=seen.append)
     assert [(r["format"], r["quantization"]) for r in rows] == [
-        ("tflite", "fp16"), ("tfjs", "fp16"), ("coreml", "fp16")]
+        ("tflite", "fp16"), ("tfjs", "fp16"), ("onnx", "fp16"), ("coreml", "fp16")]
     assert seen == rows and skipped == ["savedmodel has no fp16 (valid: fp32)"]
     assert all(r["status"] in ("ok", "unchecked") and r["size_mb"] > 0 for r in rows), [
         (r["format"], r["status"], r["notes"]) for r in rows]

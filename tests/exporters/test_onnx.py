@@ -11,16 +11,15 @@ import pytest
 
 import sdk
 from exporters.export import ExportResult, export
-from sdk.boxes import greedy_match
+from exporters.parity import DEFAULT_BUDGETS
+from exporters.registry import get_format
+from sdk.preprocess import preprocess
 from sdk.probes import synthetic_probes
 from sdk.spec import DetectorSpec
+from tests.exporters.agreement import agreement, misses
 
 QUANTS = ("fp32", "fp16", "int8")
 FILES = ["README.md", "detector.json", "model.onnx", "parity.json", "reference.json"]
-# Detections of an ONNX variant matched with LiteRT fp32's on the probe images: every one
-# of the same class with IoU >= MIN_IOU and |score difference| <= MAX_SCORE_DELTA (fp32);
-# the quantized variants are held to the parity gate's own budgets (fp16, int8).
-MATCH = {"fp32": (0.99, 1e-3, 1.0), "fp16": (0.9, 0.02, 0.9), "int8": (0.5, 0.1, 0.7)}
 
 
 @pytest.fixture(scope="module")
@@ -65,18 +64,15 @@ def test_sdk_load_runs_it_and_matches_the_tflite_fp32_detections(onnx_exports,
     lite = sdk.load(onnx_exports["tflite"].out_dir, num_threads=1)
     assert det.backend.name == "onnx/onnxruntime" and det.backend.num_threads == 1
     assert det.backend.session.get_session_options().intra_op_num_threads == 1
-    min_iou, max_delta, min_recall = MATCH[quantization]
-    found = matched = 0
-    for image in synthetic_probes():
-        ref, got = lite.detect_arrays(image), det.detect_arrays(image)
-        matches = greedy_match(ref.boxes, ref.classes, got.boxes, got.classes, min_iou,
-                               ref_scores=ref.scores)
-        found, matched = found + len(ref.boxes), matched + len(matches)
-        deltas = [abs(ref.scores[m.reference] - got.scores[m.candidate]) for m in matches]
-        assert max(deltas, default=0.0) <= max_delta
-        if quantization == "fp32":
-            assert len(got.boxes) == len(ref.boxes)
-    assert found > 0 and matched >= min_recall * found
+    # The whole pipeline in two runtimes, judged with the parity gate's budget of the
+    # quantization (fp32: >= 99 % of detections matched, IoU >= 0.99, |Δscore| <= 1e-3).
+    budget = DEFAULT_BUDGETS[get_format("onnx").budget_class[quantization]]
+    stats = agreement(lite, det, synthetic_probes())
+    assert not misses(stats, budget), stats
+    if quantization == "fp32":  # the same network: raw outputs agree closely too
+        image = synthetic_probes()[0]
+        x, _ = preprocess(image, det.spec.input)
+        np.testing.assert_allclose(det.backend.run(x)[1], lite.backend.run(x)[1], atol=1e-4)
 
 
 @pytest.mark.slow

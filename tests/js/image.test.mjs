@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { resizeBilinear, toModelInput } from "../../sdk/js/preprocess.js";
 import { f32, golden, u8 } from "./golden.mjs";
 
-for (const c of golden.resize) {
+for (const c of golden.resize.filter((r) => r.input.dtype === "float32")) {
   test(`model input equals Pillow's: ${c.width}x${c.height} -> ${c.input.size} ${c.input.resize}`,
     () => {
       const pixels = { data: u8(c.image), width: c.width, height: c.height, channels: 3 };

@@ -134,13 +134,21 @@ def resize_cases() -> list[dict[str, Any]]:
              ((90, 70), InputSpec(size=(24, 32))),
              ((300, 40), InputSpec(size=(24, 32))),  # 9x downscale: wide filter
              ((64, 48), InputSpec(size=(20, 30), resize="stretch", channel_order="BGR",
-                                  mean=(123.7, 116.3, 103.5), std=(58.4, 57.1, 57.4)))]
+                                  mean=(123.7, 116.3, 103.5), std=(58.4, 57.1, 57.4))),
+             # Integer inputs (quantized models): normalized, then quantized.
+             ((50, 31), InputSpec(size=(16, 24), dtype="uint8", mean=(0, 0, 0),
+                                  std=(1, 1, 1), quant_scale=1.0, quant_zero_point=0)),
+             ((45, 60), InputSpec(size=(24, 16), dtype="int8", quant_scale=0.0078125,
+                                  quant_zero_point=-1, channel_order="BGR")),
+             ((33, 70), InputSpec(size=(20, 20), dtype="uint8", quant_scale=0.0078431,
+                                  quant_zero_point=128))]
     cases = []
     for (w, h), spec in specs:
         image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         x, _ = preprocess(image, spec)
+        stored = {"float32": "<f4", "uint8": "u1", "int8": "i1"}[spec.dtype]
         cases.append({"image": _b64(image, "u1"), "width": w, "height": h,
-                      "input": _input_dict(spec), "expected": _b64(x, "<f4")})
+                      "input": _input_dict(spec), "expected": _b64(x, stored)})
     return cases
 
 

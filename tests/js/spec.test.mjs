@@ -25,5 +25,13 @@ test("bad fields name the field", () => {
   assert.throws(() => parseSpec({ ...minimal, input: { size: [96] } }, "d.json"),
     /field 'input.size'/);
   assert.throws(() => parseSpec({ ...minimal, input: { size: [9, 9], dtype: "int8" } }, "d.json"),
-    /TF.js graph models take float32/);
+    /field 'input.quant_scale' and input.quant_zero_point are required for int8/);
+  assert.throws(() => parseSpec({ ...minimal, input: { size: [9, 9], dtype: "float16" } },
+    "d.json"), /field 'input.dtype' must be float32\|uint8\|int8/);
+});
+
+test("integer inputs (quantized TFLite and ONNX models) are accepted with their quantization", () => {
+  const spec = parseSpec({ ...minimal, input: { size: [9, 9], dtype: "uint8", quant_scale: 1,
+    quant_zero_point: 0 } }, "d.json");
+  assert.equal(spec.input.dtype, "uint8");
 });

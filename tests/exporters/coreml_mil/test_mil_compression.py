@@ -195,3 +195,27 @@ def test_optimize_coreml_output(tmp_path: Path, quantization: str, target: str, 
     full = load_program(tmp_path / "b.mlpackage").run({"x": x})["y"]
     error = np.abs(got - full).max() / np.abs(full).max()
     assert error < {"int8": 0.01, "palettize6": 0.05, "palettize4": 0.15}[quantization]
+
+
+def test_ios17_dequantize(tmp_path: Path):
+    from tests.exporters.coreml_mil.programs import IOS17
+
+    q = np.arange(-6, 6, dtype=np.int8).reshape(3, 4)
+    scale = np.array([0.5, 0.25, 2.0], np.float32)
+    zp = np.array([1, -2, 0], np.int8)
+    got = _add_weight(tmp_path, lambda mb: mb.dequantize(input=q, scale=scale, zero_point=zp,
+                                                         axis=0), q.shape, target=IOS17,
+                      expect=("dequantize",))
+    np.testing.assert_allclose(got, (q - zp[:, None].astype(np.float64)) * scale[:, None])
+
+
+@pytest.mark.parametrize("bits", [1, 2, 3, 4, 6, 8])
+def test_unpack_bits(bits: int):
+    from exporters.formats.coreml.mil.reader import unpack_bits
+
+    values = np.random.default_rng(bits).integers(0, 2 ** bits, 37)
+    np.testing.assert_array_equal(unpack_bits(pack_lsb_first(values, bits), bits, 37), values)
+    if bits == 4:  # int4: two's complement in 4 bits
+        signed = np.array([-8, -1, 0, 7, 3, -5])
+        packed = pack_lsb_first(signed & 0xF, 4)
+        np.testing.assert_array_equal(unpack_bits(packed, 4, 6, signed=True), signed)
