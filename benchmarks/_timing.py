@@ -14,18 +14,22 @@ from typing import Any
 WARMUP = 3  # untimed calls first: XNNPACK packs weights and allocates on the first runs
 
 
-def time_ms(fn: Callable[[], object]) -> float:
-    """Milliseconds of one call of ``fn``."""
-    start = time.perf_counter()
+def time_ms(fn: Callable[[], object], clock: Callable[[], float] = time.perf_counter,
+            ) -> float:
+    """Milliseconds of one call of ``fn`` on ``clock`` (default: wall time)."""
+    start = clock()
     fn()
-    return (time.perf_counter() - start) * 1000
+    return (clock() - start) * 1000
 
 
 def interleaved(contenders: Mapping[str, Callable[[], object]], runs: int, warmup: int,
-                after: Callable[[str], None] | None = None) -> dict[str, list[float]]:
+                after: Callable[[str], None] | None = None,
+                clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
     """Call each contender once per round, order flipped every round; ms per call.
 
     ``after(name)`` runs untimed after each timed call (e.g. to keep its stage timings).
+    ``clock`` may be ``time.thread_time`` for single-threaded contenders on a loaded
+    machine: the CPU time of the calling thread leaves out the time it waited for a core.
     """
     for fn in contenders.values():
         for _ in range(warmup):
@@ -34,7 +38,7 @@ def interleaved(contenders: Mapping[str, Callable[[], object]], runs: int, warmu
     order = list(contenders)
     for r in range(runs):
         for name in order if r % 2 == 0 else order[::-1]:
-            samples[name].append(time_ms(contenders[name]))
+            samples[name].append(time_ms(contenders[name], clock))
             if after is not None:
                 after(name)
     return samples

@@ -1,28 +1,35 @@
-"""The SDK's browser runtime (TF.js) against onnxruntime-web on the same model, in Chromium.
+"""The SDK's browser engines side by side, and against onnxruntime-web used directly, in Chromium.
 
 One headless Chromium page (Debian's /usr/bin/chromium via Playwright), served from a
-loopback server with COOP ``same-origin`` + COEP ``require-corp`` so the page is
-cross-origin isolated and both WASM runtimes may use threads. Contenders, on the same
-weights and the same preprocessed probe image:
+loopback server with COOP ``same-origin`` + COEP ``require-corp`` (cross-origin isolated:
+wasm threads allowed). Every contender runs alone in its own Web Worker (its own engine
+runtime and thread pool, ended after its group), with its thread count set explicitly:
 
-* the SDK runtime (``sdk/js``, TF.js 4.22) on each ``--backends`` (wasm, webgl: software
-  SwiftShader when headless without a GPU, cpu: pure JS, slow) from the TF.js fp32 export;
-* onnxruntime-web (wasm EP, SIMD + threads) on an ONNX conversion (tf2onnx) of the
-  SavedModel export of the same weights.
+* the SDK (``sdk/js`` ``load()``) on every export of the model a browser runs: LiteRT.js on
+  ``.tflite``, onnxruntime-web on ``.onnx``, TF.js on ``model.json``, each quantization
+  found, on wasm and WebGPU (an engine/backend that does not start is a row with its error;
+  TF.js on WebGL with ``--webgl``);
+* ``ort-raw``: onnxruntime-web used as its README shows (an InferenceSession on the fp32
+  ``.onnx`` with the wasm execution provider), and for the whole detect() given the SDK's
+  own plain pre/post-processing (``toModelInput``, ``postprocess``, ``toDetections``).
 
-Timed: tensor upload + inference + reading both outputs back (``--e2e`` adds the whole
-``detect()``, ORT with the SDK's own pre/post-processing). Contenders alternate in blocks
-(round-robin, rotating the start) so machine noise hits them alike; each block starts
-with an untimed run. FPS is 1000 / median latency. Both WASM runtimes are asked for
-``--threads`` (default: navigator.hardwareConcurrency); the table shows the threads each
-reports using, the workers it spawned and the cores it kept busy (Chromium CPU time / wall
-time over its blocks), and each contender's largest output difference from tfjs-wasm.
+Two things are timed per contender, in blocks the script interleaves (round-robin, the start
+rotating each round, an untimed run first): ``model`` = input upload + inference + reading
+both outputs back; ``detect`` = the whole detect() of the probe image (pixels read from an
+ImageBitmap, preprocessing, model, post-processing). Latency is the median; FPS = 1000 /
+median. Each contender's outputs on the probe input are compared with the fp32 reference
+(LiteRT in Python on the fp32 ``.tflite``): max |Δ| of boxes and of scores.
 
-    python -m benchmarks.browser_peer --model fast [accurate] [--backends wasm webgl]
-    python -m benchmarks.browser_peer --model runs/my_model --rounds 20 --e2e
+``--camera`` then compares, on Chromium's fake camera (a 640x480 clip of the probe image),
+the SDK's worker pipeline (``loadInWorker``, two frames in flight: frame n+1 is captured and
+preprocessed while frame n runs) with the sequential ``await detect()`` loop on the main
+thread, same engine (the fastest fp32 one of the table), same threads.
 
-Existing ``exports/<model>-tfjs-fp32`` and ``-savedmodel-fp32`` are reused when they hold
-the current weights; otherwise they are exported into ``--work`` (a temporary folder).
+    python -m benchmarks.browser_peer                       # fast + accurate, threads 1 and 2
+    python -m benchmarks.browser_peer --models fast --threads 2 --rounds 6 --camera
+
+Exports are taken from ``--exports`` (default ``exports``, what ``make demo`` fills) when
+made from the current weights, else exported there with the real exporter.
 """
 
 from __future__ import annotations
@@ -32,183 +39,223 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks import _exports
-from benchmarks._common import markdown_table, median, percentile, report_head, write_json
+from benchmarks._common import (
+    machine_line,
+    markdown_table,
+    median,
+    percentile,
+    publish,
+    report_head,
+)
 
 HARNESS = Path(__file__).resolve().parent / "harness"
-ORT_WEB = "onnxruntime-web"
-ORT_ENTRY = "ort.wasm.min.mjs"  # the wasm-EP-only ES module build
-REFERENCE = "tfjs-wasm"
-PEER = "ort-wasm"
+ENGINE_OF = {"tflite": "litert", "onnx": "ort", "tfjs": "tfjs"}
+RAW = "ort-raw"
+KINDS = ("model", "detect")
+DEFAULT_CELLS = ("tflite:fp32", "tflite:int8", "onnx:fp32", "onnx:int8", "tfjs:fp32")
 
 
-@dataclass(frozen=True)
-class ModelFiles:
-    """The two artifacts of one model's weights: TF.js fp32 folder and its ONNX twin."""
-
-    name: str
-    tfjs: Path
-    onnx: Path
-    weights_sha256: str | None
-    reused: bool
-
-
-def _current_exports(name: str, sha: str, exports: Path) -> tuple[Path, Path] | None:
-    """``exports/<name>-tfjs-fp32`` and ``-savedmodel-fp32`` if both hold weights ``sha``."""
-    found = [_exports.current_export(exports, name, fmt, "fp32", sha)
-             for fmt in ("tfjs", "savedmodel")]
-    if None in found:
-        return None
-    return found[0].path, found[1].path
-
-
-def prepare_model(model_dir: Path, exports: Path, work: Path, opset: int) -> ModelFiles:
-    """The TF.js fp32 export (reused or made now) and an ONNX conversion of the same weights."""
-    from exporters.source import source_name
-    from sdk.models.io import weights_sha256
-
-    name, sha = source_name(model_dir), weights_sha256(model_dir)
-    onnx = work / f"{name}.onnx"
-    found = _current_exports(name, sha, exports)
-    if found is not None:
-        tfjs, saved = found
-        _exports.tf2onnx(saved, onnx, opset)
-    else:
-        from exporters.export import export
-        from exporters.source import open_source
-
-        with open_source(model_dir) as source:
-            print(f"[{name}] exporting TF.js fp32 into {work} (no current export in "
-                  f"{exports})", file=sys.stderr)
-            tfjs = export(source, "tfjs", "fp32", out_root=work, force=True).out_dir
-            _exports.tf2onnx(source.saved_model, onnx, opset)
-    return ModelFiles(name, tfjs, onnx, sha, found is not None)
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["fast", "accurate"],
+                        help="fast, accurate or 'sdk train' folders (missing ones are skipped)")
+    parser.add_argument("--cells", nargs="+", default=list(DEFAULT_CELLS),
+                        help="format:quantization exports to run (format tflite, onnx, tfjs)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--backends", nargs="+", default=["wasm", "webgpu"],
+                        choices=["wasm", "webgpu"], help="backends tried for every engine")
+    parser.add_argument("--webgl", action="store_true",
+                        help="also TF.js on WebGL (software SwiftShader when headless)")
+    parser.add_argument("--rounds", type=int, default=8, help="round-robin rounds")
+    parser.add_argument("--per-block", type=int, default=5, help="timed runs per block")
+    parser.add_argument("--max-seconds", type=float, default=600,
+                        help="stop adding rounds after this long (per group; >= 2 rounds)")
+    parser.add_argument("--camera", action="store_true",
+                        help="also the camera loop: worker pipeline vs sequential detect()")
+    parser.add_argument("--camera-seconds", type=float, default=6.0)
+    parser.add_argument("--camera-rounds", type=int, default=3)
+    parser.add_argument("--exports", type=Path, default=Path("exports"),
+                        help="exports reused when current, else written here")
+    parser.add_argument("--calib", type=Path, help="int8 calibration images (default: the "
+                        "bundled model's own data)")
+    parser.add_argument("--out", type=Path,
+                        default=Path("benchmarks/results/browser_peer.json"))
+    return parser.parse_args()
 
 
-def available(names: list[str], exports: Path, work: Path, opset: int,
-              ) -> tuple[list[ModelFiles], list[str]]:
-    """Prepare each model; one with no weights yet (Accurate while it trains) is a note."""
-    found, skipped = _exports.models_to_measure(names)
-    return [prepare_model(d, exports, work, opset) for d in found.values()], skipped
+def prepare(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], list[str]]:
+    """Per model: its export folders by (format, quantization) and the probe's reference."""
+    from PIL import Image
+
+    import sdk
+    from sdk.preprocess import preprocess
+    from sdk.probes import synthetic_probes
+
+    found, notes = _exports.models_to_measure(args.models)
+    cells = [tuple(c.split(":", 1)) for c in args.cells]
+    if ("onnx", "fp32") not in cells:
+        cells.append(("onnx", "fp32"))  # what ort-raw runs
+    if ("tflite", "fp32") not in cells:
+        cells.append(("tflite", "fp32"))  # the reference
+    probe = synthetic_probes(1)[0]
+    Image.fromarray(probe).save(work / "probe.png")  # lossless: the same pixels everywhere
+    models = {}
+    for name, model_dir in found.items():
+        print(f"[{name}] exports: {', '.join(f'{f}:{q}' for f, q in cells)}", file=sys.stderr)
+        done = _exports.ensure_exports(model_dir, cells, args.exports, args.calib)
+        exports = {cell: e.path for cell, e in done.items()}
+        reference = sdk.load(exports[("tflite", "fp32")])
+        x, _ = preprocess(probe, reference.spec.input)
+        reference.backend.invoke(x)
+        boxes, scores = reference.backend.read()
+        (work / f"{name}-reference.json").write_text(json.dumps(
+            {"boxes": np.asarray(boxes, np.float32).ravel().tolist(),
+             "scores": np.asarray(scores, np.float32).ravel().tolist()}))
+        models[name] = {"exports": exports, "variants": {
+            f"{f}:{q}": e.variant for (f, q), e in done.items()}}
+    return models, notes
 
 
-def page_html(imports: dict[str, Any]) -> str:
-    """The harness page: Worker log, import map, then the harness module."""
-    return ("<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
-            "<title>browser_peer</title><script src='/harness/worker_log.js'></script>"
-            f"<script type='importmap'>{json.dumps(imports)}</script>"
-            "<script type='module' src='/harness/peer.js'></script></head><body></body></html>")
-
-
-def contenders(backends: list[str], e2e: bool) -> list[tuple[str, dict[str, Any]]]:
-    """(name, harness call) of every contender, the reference (tfjs wasm) first if present."""
-    out = [(f"tfjs-{b}", {"kind": "addTfjs", "backend": b}) for b in backends]
-    out.append((PEER, {"kind": "addOrt"}))
-    if e2e:
-        out += [(f"tfjs-{backends[0]}/detect", {"kind": "addTfjs", "backend": backends[0],
-                                                "detect": True}),
-                (f"{PEER}/detect", {"kind": "addOrt", "detect": True})]
+def contenders(model: str, exports: dict[tuple[str, str], Path], threads: int,
+               args: argparse.Namespace, first_group: bool) -> list[tuple[str, dict]]:
+    """(name, setup options) of every contender of one model at one thread count."""
+    out = []
+    for (fmt, quant), _folder in sorted(exports.items()):
+        if f"{fmt}:{quant}" not in args.cells:
+            continue
+        engine = ENGINE_OF[fmt]
+        backends = [b for b in args.backends if b == "wasm" or first_group]
+        if engine == "tfjs" and args.webgl and first_group and quant == "fp32":
+            backends.append("webgl")
+        for backend in backends:
+            out.append((f"{engine}/{backend} {quant}", {
+                "kind": "sdk", "urls": [f"/models/{model}/{fmt}-{quant}/"], "engine": engine,
+                "backend": backend, "threads": threads}))
+    out.append((f"{RAW}/wasm fp32", {
+        "kind": RAW, "modelUrl": f"/models/{model}/onnx-fp32/model.onnx",
+        "specUrl": f"/models/{model}/onnx-fp32/detector.json", "threads": threads}))
     return out
 
 
-def stats(samples: list[float]) -> dict[str, float]:
-    """Distribution of one contender's latencies (ms) and FPS from the median."""
-    p50 = median(samples)
-    return {"p50_ms": round(p50, 2), "p90_ms": round(percentile(samples, 90), 2),
-            "min_ms": round(min(samples), 2), "max_ms": round(max(samples), 2),
-            "mean_ms": round(sum(samples) / len(samples), 2), "runs": len(samples),
-            "fps": round(1000 / p50, 2)}
-
-
 def cpu_seconds(cdp: Any) -> float:
-    """CPU seconds used so far by all Chromium processes (renderer threads, GPU process)."""
+    """CPU seconds used so far by all Chromium processes."""
     return sum(p["cpuTime"] for p in cdp.send("SystemInfo.getProcessInfo")["processInfo"])
 
 
-def setup(page: Any, files: ModelFiles, args: argparse.Namespace) -> dict[str, Any]:
-    """Load every contender of one model in the page: its facts, or why it failed."""
-    base = f"/models/{files.name}"
+def stats(samples: list[float]) -> dict[str, float]:
+    p50 = median(samples)
+    return {"p50_ms": round(p50, 2), "p90_ms": round(percentile(samples, 90), 2),
+            "min_ms": round(min(samples), 2), "runs": len(samples), "fps": round(1000 / p50, 1)}
+
+
+def run_group(page: Any, cdp: Any, model: str, threads: int, group: list[tuple[str, dict]],
+              args: argparse.Namespace) -> dict[str, Any]:
+    """Set up one model's contenders at one thread count, time them interleaved, check them."""
     facts: dict[str, Any] = {}
-    for name, call in contenders(args.backends, args.e2e):
-        kind = call.pop("kind")
-        model_url = f"{base}/{files.onnx.name}" if kind == "addOrt" else f"{base}/tfjs/"
-        options = {**call, "name": name, "modelUrl": model_url, "threads": args.threads,
-                   "specUrl": f"{base}/tfjs/detector.json", "imageUrl": "/probe/probe.png"}
-        print(f"[{files.name}] setting up {name}", file=sys.stderr)
+    for name, options in group:
+        print(f"[{model} x{threads}] setting up {name}", file=sys.stderr)
         try:
-            facts[name] = page.evaluate(f"(o) => window.peer.{kind}(o)", options)
-        except Exception as exc:  # noqa: BLE001 - a backend that fails is reported, not fatal
-            facts[name] = {"error": str(exc).splitlines()[0]}
-    return facts
-
-
-def interleave(page: Any, cdp: Any, ready: list[str], args: argparse.Namespace,
-               ) -> dict[str, dict[str, Any]]:
-    """Round-robin blocks (start rotating each round): latency stats and cores busy.
-
-    ``cores_busy`` = Chromium CPU time / wall time over a contender's blocks: the threads
-    that really ran (10 ms CPU clock; includes the untimed run of each block).
-    """
-    samples: dict[str, list[float]] = {n: [] for n in ready}
-    busy = {n: [0.0, 0.0] for n in ready}  # browser CPU seconds, wall seconds
+            facts[name] = page.evaluate("([n, o]) => window.peer.add(n, o)",
+                                        [name, {**options, "imageUrl": "/work/probe.png"}])
+        except Exception as exc:  # noqa: BLE001 - a contender that fails is a row, not fatal
+            facts[name] = {"error": str(exc).splitlines()[0].removeprefix("Error: ")}
+    ready = [n for n in facts if "error" not in facts[n]]
+    samples = {(n, k): [] for n in ready for k in KINDS}
+    busy = {n: [0.0, 0.0] for n in ready}
     started = time.monotonic()
     for r in range(args.rounds):
         for name in ready[r % len(ready):] + ready[:r % len(ready)]:
             cpu0, wall0 = cpu_seconds(cdp), time.monotonic()
-            samples[name] += page.evaluate("([n, k]) => window.peer.block(n, k)",
-                                           [name, args.per_block])
+            for kind in KINDS:
+                samples[(name, kind)] += page.evaluate(
+                    "([n, k, r]) => window.peer.block(n, k, r)", [name, kind, args.per_block])
             busy[name][0] += cpu_seconds(cdp) - cpu0
             busy[name][1] += time.monotonic() - wall0
         if r >= 1 and time.monotonic() - started > args.max_seconds:
             print(f"stopped after {r + 1} rounds (--max-seconds)", file=sys.stderr)
             break
-    return {n: {**stats(samples[n]), "cores_busy": round(busy[n][0] / busy[n][1], 2)}
-            for n in ready}
+    result = {}
+    for name in facts:
+        row = dict(facts[name])
+        if name in ready:
+            row.update({kind: stats(samples[(name, kind)]) for kind in KINDS})
+            row["cores_busy"] = round(busy[name][0] / busy[name][1], 2)
+            boxes, scores = page.evaluate("([n, u]) => window.peer.compare(n, u)",
+                                          [name, f"/work/{model}-reference.json"])
+            row["max_abs_diff"] = {"boxes": boxes, "scores": scores}
+        result[name] = row
+    page.evaluate("window.peer.clear()")
+    raw = result.get(f"{RAW}/wasm fp32", {})
+    for row in result.values():
+        for kind in KINDS:
+            if kind in row and kind in raw:
+                row[kind]["x_ort_raw"] = round(raw[kind]["p50_ms"] / row[kind]["p50_ms"], 2)
+    return {"seconds": round(time.monotonic() - started, 1), "contenders": result}
 
 
-def run_model(page: Any, cdp: Any, files: ModelFiles, args: argparse.Namespace,
-              ) -> dict[str, Any]:
-    """Set up, time interleaved, then check outputs against tfjs-wasm and speed vs ORT."""
-    facts = setup(page, files, args)
-    ready = [n for n in facts if "error" not in facts[n]]
-    started = time.monotonic()
-    timed = interleave(page, cdp, ready, args)
-    seconds = round(time.monotonic() - started, 1)
-    result = {n: {**facts[n], **timed.get(n, {})} for n in facts}
-    for name in ready:
-        if REFERENCE in ready and not name.endswith("/detect"):
-            boxes, scores = page.evaluate("([a, b]) => window.peer.compare(a, b)",
-                                          [name, REFERENCE])
-            result[name]["max_abs_diff_vs_tfjs_wasm"] = {"boxes": boxes, "scores": scores}
-        peer = PEER + ("/detect" if name.endswith("/detect") else "")
-        if peer in ready:
-            result[name]["speed_vs_ort"] = round(
-                result[peer]["p50_ms"] / result[name]["p50_ms"], 3)
-    return {"weights_sha256": files.weights_sha256, "reused_exports": files.reused,
-            "onnx_mb": round(files.onnx.stat().st_size / 2**20, 3),
-            "measured_seconds": seconds, "contenders": result}
+def best_sdk(group: dict[str, Any], kind: str, quantization: str | None = None,
+             ) -> tuple[str, dict] | None:
+    """The SDK contender with the lowest median ``kind`` latency (of ``quantization``)."""
+    rows = [(n, r) for n, r in group["contenders"].items()
+            if kind in r and not n.startswith(RAW)
+            and (quantization is None or n.endswith(f" {quantization}"))]
+    return min(rows, key=lambda nr: nr[1][kind]["p50_ms"]) if rows else None
 
 
-def measure(models: list[ModelFiles], probe: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Serve the harness and models, drive Chromium, return browser facts and results."""
-    from tests.runtime.browser import REPO, StaticServer, chromium, import_map, runtime_routes
+def camera_loop(page: Any, model: str, threads: int, name: str,
+                args: argparse.Namespace) -> dict[str, Any]:
+    """FPS on the fake camera: worker pipeline vs the sequential loops, interleaved."""
+    engine_backend, quant = name.split(" ")
+    engine, backend = engine_backend.split("/")
+    fmt = next(f for f, e in ENGINE_OF.items() if e == engine)
+    urls = [f"/models/{model}/{fmt}-{quant}/"]
+    info = page.evaluate("([u, o]) => window.peer.cameraSetup(u, o)",
+                         [urls, {"engine": engine, "backend": backend, "threads": threads}])
+    modes = ("sequential", "worker1", "pipelined")
+    fps: dict[str, list[float]] = {m: [] for m in modes}
+    for r in range(args.camera_rounds):
+        for mode in modes[r % 3:] + modes[:r % 3]:
+            out = page.evaluate("([m, s]) => window.peer.cameraLoop(m, s)",
+                                [mode, args.camera_seconds])
+            fps[mode].append(out["fps"])
+    page.evaluate("window.peer.cameraClear()")
+    medians = {m: round(median(v), 1) for m, v in fps.items()}
+    return {"contender": name, "threads": threads, "fps": medians, "fps_rounds": fps,
+            "x_sequential": round(medians["pipelined"] / medians["sequential"], 2),
+            "x_worker1": round(medians["pipelined"] / medians["worker1"], 2),
+            "engine": info["worker"]["engine"], "backend": info["worker"]["backend"],
+            "threads_used": info["worker"]["threads"]}
 
-    ort_dist = REPO / "node_modules" / ORT_WEB / "dist"
-    if not (ort_dist / ORT_ENTRY).is_file():
-        raise SystemExit(f"{ort_dist / ORT_ENTRY} missing: run npm install")
-    imports = import_map()
-    imports["imports"][ORT_WEB] = f"/vendor/ort/{ORT_ENTRY}"
-    routes = {**runtime_routes(), "/vendor/ort/": ort_dist, "/harness/": HARNESS,
-              "/probe/": probe.parent}
-    for files in models:
-        routes[f"/models/{files.name}/tfjs/"] = files.tfjs
-        routes[f"/models/{files.name}/"] = files.onnx.parent
-    with StaticServer(routes, {"/index.html": page_html(imports)}) as server, \
-            chromium() as browser:
+
+def measure(models: dict[str, Any], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Serve harness, runtime and exports; drive Chromium; every group's results."""
+    from tests.runtime.browser import (
+        StaticServer,
+        chromium,
+        import_map,
+        module_page,
+        runtime_routes,
+    )
+    from tests.web_demo.fake_camera import camera_frame, write_y4m
+
+    routes = {**runtime_routes(), "/harness/": HARNESS, "/work/": work}
+    for model, found in models.items():
+        for (fmt, quant), folder in found["exports"].items():
+            routes[f"/models/{model}/{fmt}-{quant}/"] = folder
+    clip = write_y4m(work / "camera.y4m", camera_frame(work / "probe.png"), frames=30, fps=30)
+    camera_args = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-video-capture={clip}")
+    page_html = module_page('import "/harness/peer.js";', import_map())
+    results: dict[str, Any] = {}
+    cameras: list[dict[str, Any]] = []
+    with StaticServer(routes, {"/index.html": page_html}) as server, \
+            chromium(camera_args) as browser:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -216,104 +263,106 @@ def measure(models: list[ModelFiles], probe: Path, args: argparse.Namespace) -> 
         page.wait_for_function("window.ready === true", timeout=60_000)
         env = page.evaluate("""() => ({userAgent: navigator.userAgent,
             hardwareConcurrency: navigator.hardwareConcurrency,
-            crossOriginIsolated: globalThis.crossOriginIsolated,
-            secureContext: globalThis.isSecureContext, webgl: window.peer.webglInfo()})""")
+            crossOriginIsolated: globalThis.crossOriginIsolated})""")
         env["chromium"] = browser.version
         cdp = browser.new_browser_cdp_session()
-        results = {files.name: run_model(page, cdp, files, args) for files in models}
-        env["workers"] = page.evaluate("window.workerLog")
+        for model, found in models.items():
+            results[model] = {"variants": found["variants"], "groups": {}}
+            for i, threads in enumerate(args.threads):
+                group = contenders(model, found["exports"], threads, args, i == 0)
+                done = run_group(page, cdp, model, threads, group, args)
+                results[model]["groups"][str(threads)] = done
+                if args.camera:
+                    best = best_sdk(done, "model", "fp32")
+                    if best:
+                        print(f"[{model} x{threads}] camera loop on {best[0]}", file=sys.stderr)
+                        cameras.append({"model": model,
+                                        **camera_loop(page, model, threads, best[0], args)})
         env["page_errors"] = errors
-    return {"browser": env, "models": results}
+    return {"browser": env, "models": results, "camera": cameras}
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """One table per model, then the headline ratio."""
-    head = ("contender", "threads", "workers", "cores busy", "SIMD", "load ms", "first ms",
-            "p50 ms", "p90 ms", "FPS", "x ORT", "max abs diff scores", "runs")
-    out = []
+def headline(report: dict[str, Any]) -> list[str]:
+    """The ratios the issue sets targets for, per model and thread count."""
+    lines = []
     for model, result in report["models"].items():
-        rows = []
-        for name, c in result["contenders"].items():
-            if "error" in c:
-                rows.append((name, *[""] * (len(head) - 2), f"error: {c['error']}"))
-                continue
-            diff = c.get("max_abs_diff_vs_tfjs_wasm", {}).get("scores")
-            threads = "GPU" if c["backend"] in ("webgl", "webgpu") else c.get("threads")
-            rows.append((name, threads, c["workers"], c["cores_busy"], c.get("simd"),
-                         round(c["loadMs"]), round(c["warmupMs"]), c["p50_ms"], c["p90_ms"],
-                         c["fps"], c.get("speed_vs_ort"), diff, c["runs"]))
-        out += [f"### {model} (ONNX {result['onnx_mb']} MB, measured "
-                f"{result['measured_seconds']} s)", "", markdown_table(head, rows), ""]
-        for name, c in result["contenders"].items():
-            if c.get("backend") == "wasm" and c["threads"] < c.get("threadsRequested", 0):
-                out.append(f"* {name}: {c['threadsRequested']} threads requested, "
-                           f"{c['threads']} used" + (" (tensorflow/tfjs#8513)"
-                                                     if name.startswith("tfjs") else ""))
-        ours, peer = result["contenders"].get(REFERENCE, {}), result["contenders"].get(PEER, {})
-        if "fps" in ours and "fps" in peer:
-            out.append(f"{model}: SDK TF.js wasm {ours['fps']} FPS vs onnxruntime-web wasm "
-                       f"{peer['fps']} FPS: ratio {ours['fps'] / peer['fps']:.2f} "
-                       f"({ours['threads']} vs {peer['threads']} threads).\n")
-    return "\n".join(out)
+        for threads, group in result["groups"].items():
+            raw = group["contenders"].get(f"{RAW}/wasm fp32", {})
+            for kind, target in (("model", 2.0), ("detect", 1.5)):
+                for quant in ("fp32", None):
+                    best = best_sdk(group, kind, quant)
+                    if best and kind in raw:
+                        name, row = best
+                        lines.append(
+                            f"{model}, {threads} thread(s), {kind}: best SDK "
+                            f"{'fp32 ' if quant else ''}= {name} {row[kind]['p50_ms']} ms vs "
+                            f"ort-raw {raw[kind]['p50_ms']} ms: {row[kind]['x_ort_raw']}x "
+                            f"(target >= {target}x)")
+    for cam in report["camera"]:
+        fps = cam["fps"]
+        lines.append(f"camera, {cam['model']}, {cam['threads']} thread(s), {cam['contender']}: "
+                     f"pipelined {fps['pipelined']} FPS vs sequential await detect() "
+                     f"{fps['sequential']} FPS: {cam['x_sequential']}x (target >= 1.3x); "
+                     f"vs the worker awaited one frame at a time {fps['worker1']} FPS: "
+                     f"{cam['x_worker1']}x")
+    return lines
+
+
+def table(report: dict[str, Any]) -> str:
+    """One table: every model x threads x engine/backend x quantization."""
+    head = ("model", "threads", "contender", "version", "threads used", "model p50 ms",
+            "model FPS", "x ort-raw", "detect p50 ms", "detect FPS", "x ort-raw (detect)",
+            "max |Δ| boxes", "max |Δ| scores", "cores busy")
+    rows = []
+    for model, result in report["models"].items():
+        for threads, group in result["groups"].items():
+            for name, c in group["contenders"].items():
+                if "error" in c:
+                    rows.append((model, threads, name, *[""] * (len(head) - 4),
+                                 f"error: {c['error'][:90]}"))
+                    continue
+                diff = c.get("max_abs_diff", {})
+                rows.append((model, threads, name, c.get("version"), c.get("threads"),
+                             c["model"]["p50_ms"], c["model"]["fps"],
+                             c["model"].get("x_ort_raw"), c["detect"]["p50_ms"],
+                             c["detect"]["fps"], c["detect"].get("x_ort_raw"),
+                             _fmt(diff.get("boxes")), _fmt(diff.get("scores")),
+                             c.get("cores_busy")))
+    return markdown_table(head, rows)
+
+
+def _fmt(value: float | None) -> str | None:
+    return None if value is None else f"{value:.2g}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", nargs="+", default=["fast"],
-                        help="fast, accurate, a 'sdk train' folder (several: one after another)")
-    parser.add_argument("--backends", nargs="+", default=["wasm", "webgl"],
-                        choices=["wasm", "webgl", "cpu", "webgpu"], help="SDK TF.js backends")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="WASM threads for both runtimes (0: navigator.hardwareConcurrency)")
-    parser.add_argument("--rounds", type=int, default=10, help="round-robin rounds")
-    parser.add_argument("--per-block", type=int, default=5, help="timed runs per block")
-    parser.add_argument("--max-seconds", type=float, default=600,
-                        help="stop adding rounds after this long (per model; >= 2 rounds)")
-    parser.add_argument("--e2e", action="store_true",
-                        help="also time the whole detect() (pre + inference + NMS)")
-    parser.add_argument("--exports", type=Path, default=Path("exports"),
-                        help="where current TF.js/SavedModel fp32 exports are looked up")
-    parser.add_argument("--work", type=Path, help="keep ONNX files / new exports here")
-    parser.add_argument("--opset", type=int, default=17)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/browser_peer.json"))
-    args = parser.parse_args()
-    if args.backends[0] != "wasm" and "wasm" in args.backends:
-        args.backends.remove("wasm")
-        args.backends.insert(0, "wasm")  # tfjs-wasm is the reference of the output check
-
-    from sdk.probes import synthetic_probes
-
+    args = parse_args()
+    args.exports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="browser-peer-") as tmp:
-        work = args.work or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        from PIL import Image
-
-        probe = work / "probe" / "probe.png"
-        probe.parent.mkdir(exist_ok=True)
-        Image.fromarray(synthetic_probes(1)[0]).save(probe)  # lossless: same pixels everywhere
-        models, skipped = available(args.model, args.exports, work, args.opset)
-        measured = measure(models, probe, args)
+        work = Path(tmp)
+        models, notes = prepare(args, work)
+        measured = measure(models, work, args)
     report = {
-        **report_head("browser_peer", "tensorflow", "tensorflowjs", "tf2onnx", "onnx",
-                      "playwright"),
-        "what": "tensor upload + inference + readback of both outputs (ms); '/detect' rows: "
-                "the whole detect() incl. pre/post-processing",
-        "settings": {"threads_requested": args.threads or "hardwareConcurrency",
-                     "rounds": args.rounds, "per_block": args.per_block,
-                     "backends": args.backends, "probe": "sdk.probes.synthetic_probes(1)"},
-        **measured, "skipped": skipped,
+        **report_head("browser_peer", "playwright", "onnxruntime", "ai-edge-litert"),
+        "what": "per contender, alone in a Web Worker: 'model' = input upload + inference + "
+                "readback of both outputs; 'detect' = the whole detect() of the probe image "
+                "(pixels from an ImageBitmap, preprocessing, model, post-processing); medians "
+                "of interleaved blocks; max |Δ| against LiteRT (Python) on the fp32 .tflite",
+        "settings": {"threads": args.threads, "rounds": args.rounds,
+                     "per_block": args.per_block, "cells": args.cells,
+                     "backends": args.backends, "webgl": args.webgl,
+                     "probe": "sdk.probes.synthetic_probes(1)",
+                     "camera": {"seconds": args.camera_seconds, "rounds": args.camera_rounds,
+                                "clip": "640x480, 30 fps, the probe image"}
+                     if args.camera else None},
+        **measured, "notes": notes,
     }
-    report["versions"]["opset"] = args.opset
-    write_json(args.out, report)
+    report["headline"] = headline(report)
     env = report["browser"]
-    print(f"Chromium {env['chromium']}, crossOriginIsolated={env['crossOriginIsolated']}, "
-          f"hardwareConcurrency={env['hardwareConcurrency']}, WebGL: "
-          f"{env['webgl'].get('renderer')}; {report['machine']['cpu']}, "
-          f"load avg {report['machine'].get('loadavg_1m')}\n")
-    print(markdown(report))
-    for note in skipped:
-        print(f"* {note}")
-    print(f"-> {args.out}")
+    publish(report, args.out,
+            [f"Chromium {env['chromium']}, crossOriginIsolated={env['crossOriginIsolated']}, "
+             f"hardwareConcurrency={env['hardwareConcurrency']}; {machine_line(report)}"],
+            table(report), [*report["headline"], *notes])
 
 
 if __name__ == "__main__":

@@ -111,13 +111,12 @@ def _cached_sha256(key: str, files: list[Path]) -> str:
 
 def artifact_sha256(folder: Path) -> str:
     """sha256 identifying the exact artifact: model.json, then every shard in manifest order
-    (TF.js), else the model file (``model.tflite``, ``model.onnx``)."""
-    if (folder / MODEL_FILE).is_file():
+    (TF.js), else the model file of the folder's format (``model.tflite``, ``model.onnx``)."""
+    parsed = parse_export_dirname(folder.name, formats=FORMATS)
+    fmt = parsed.format if parsed else FORMAT
+    if fmt == "tfjs":
         return _cached_sha256(f"artifact:{folder}", [folder / MODEL_FILE, *_weight_files(folder)])
-    files = [folder / f for f in MODEL_FILES.values() if (folder / f).is_file()]
-    if not files:
-        raise OSError(f"{folder}: no model file ({', '.join(MODEL_FILES.values())})")
-    return _cached_sha256(f"artifact:{folder}", files[:1])
+    return _cached_sha256(f"artifact:{folder}", [folder / MODEL_FILES[fmt]])
 
 
 def current_weights(model: str) -> str | None:

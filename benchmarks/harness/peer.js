@@ -1,137 +1,118 @@
-// Harness of benchmarks/browser_peer.py: the SDK's browser runtime (TF.js) and
-// onnxruntime-web on the same model, in one page, timed in blocks the Python side interleaves.
-//
-// What one timed run covers, for every "model" contender: the preprocessed float32 input
-// goes in (tensor upload), the model runs, both outputs are read back on the CPU (forces
-// GPU/threads to finish). "detect" contenders time the whole detect(): pixels read, the
-// Pillow-exact resize, inference, readback, NMS (ORT gets the SDK's own pre/post code).
-import * as tf from "@tensorflow/tfjs";
-import * as ort from "onnxruntime-web";
-import { load } from "@sdk/detector.js";
-import { PixelReader } from "@sdk/image.js";
-import { postprocess, toDetections } from "@sdk/postprocess.js";
-import { toModelInput } from "@sdk/preprocess.js";
-import { parseSpec } from "@sdk/spec.js";
+// Harness page of benchmarks/browser_peer.py: starts one bench_worker.js per contender and
+// relays the Python side's calls (setup, timed blocks, output checks); and the camera loop
+// comparison on Chromium's fake camera (the SDK's worker pipeline against the sequential
+// `await detect()` loop).
+import { load, loadInWorker } from "@sdk/detector.js";
+import { pageImports } from "@sdk/vendor.js";
 
 const contenders = {};
-const images = {};
+let nextId = 1;
+const abs = (url) => new URL(url, location.href).href;
 
-async function loadImage(url) {
-  if (!images[url]) {
-    const img = new Image();
-    img.src = url;
-    await img.decode();
-    images[url] = img;
-  }
-  return images[url];
+/** Call `call(...args)` in a contender's worker. */
+function callWorker(worker, call, ...args) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (event) => {
+      if (event.data.id !== id) return;
+      worker.removeEventListener("message", onMessage);
+      if (event.data.ok) resolve(event.data.result);
+      else reject(new Error(event.data.error));
+    };
+    worker.addEventListener("message", onMessage);
+    worker.postMessage({ id, call, args });
+  });
 }
 
-/** Preprocessed model input of `imageUrl` for `spec`, computed by the SDK's own code. */
-async function modelInput(imageUrl, spec) {
-  const pixels = await new PixelReader().read(await loadImage(imageUrl));
-  return toModelInput(pixels, spec.input).data;
-}
-
-function workersOf(name) {
-  return window.workerLog.filter((w) => w.phase === name).length;
-}
-
-/** The WebGL renderer string (SwiftShader = software), or why there is none. */
-function webglInfo() {
-  const gl = document.createElement("canvas").getContext("webgl2");
-  if (!gl) return { renderer: "no WebGL 2 context" };
-  const ext = gl.getExtension("WEBGL_debug_renderer_info");
-  return { renderer: gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER),
-    version: gl.getParameter(gl.VERSION) };
-}
-
-async function useBackend(name) {
-  if (tf.getBackend() !== name && !(await tf.setBackend(name))) {
-    throw new Error(`tfjs backend ${name} did not start`);
+/** Start a contender in its own worker; resolves to its facts (engine, threads, ...). */
+async function add(name, options) {
+  const worker = new Worker("/harness/bench_worker.js", { name });
+  contenders[name] = worker;
+  const setup = { ...options, imports: pageImports(), sdkUrl: abs("/sdk/"),
+    imageUrl: abs(options.imageUrl), urls: (options.urls ?? []).map(abs),
+    modelUrl: options.modelUrl && abs(options.modelUrl),
+    specUrl: options.specUrl && abs(options.specUrl) };
+  try {
+    return await callWorker(worker, "setup", setup);
+  } catch (err) {
+    worker.terminate();
+    delete contenders[name];
+    throw err;
   }
 }
 
-async function addTfjs({ name, modelUrl, backend, threads, imageUrl, detect }) {
-  window.phase = name;
-  // Ask for the same thread count as ORT. TF.js 4.22 reports getThreadsCount() = 1 whatever
-  // is asked (tensorflow/tfjs#8513): info.threads says what it really uses.
-  const threadsRequested = threads || navigator.hardwareConcurrency;
-  const det = await load(modelUrl, { backend, threads: threadsRequested });
-  const [h, w] = det.spec.input.size;
-  const data = await modelInput(imageUrl, det.spec);
-  const image = await loadImage(imageUrl);
-  const infer = async () => {
-    const x = tf.tensor4d(data, [1, h, w, 3]);
-    const outs = tf.tidy(() => det.model.execute({ [det.io.input]: x }, det.io.outputs));
-    x.dispose();
-    const values = await Promise.all(outs.map((t) => t.data()));
-    tf.dispose(outs);
-    return values;
-  };
-  const run = detect ? () => det.detect(image) : infer;
-  contenders[name] = { run: async () => { await useBackend(backend); return run(); },
-    outputs: async () => { await useBackend(backend); return infer(); } };
-  const info = { ...det.info, threadsRequested, workers: workersOf(name) };
-  if (backend === "webgl") Object.assign(info, webglInfo());
-  return info;
+const block = (name, kind, runs) => callWorker(contenders[name], "block", kind, runs);
+
+/** Max |Δ| of boxes and scores of `name` against the reference at `url` (JSON). */
+async function compare(name, url) {
+  const reference = await (await fetch(url)).json();
+  return callWorker(contenders[name], "compare", [reference.boxes, reference.scores]);
 }
 
-async function addOrt({ name, modelUrl, specUrl, threads, imageUrl, detect }) {
-  window.phase = name;
-  const t0 = performance.now();
-  ort.env.wasm.numThreads = threads || navigator.hardwareConcurrency;
-  ort.env.wasm.wasmPaths = new URL(".", import.meta.resolve("onnxruntime-web")).href;
-  const spec = parseSpec(await (await fetch(specUrl)).json(), specUrl);
-  const session = await ort.InferenceSession.create(modelUrl, {
-    executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-  const loadMs = performance.now() - t0;
-  const [h, w] = spec.input.size;
-  const [input] = session.inputNames;
-  const names = [spec.outputs.boxes, spec.outputs.scores];
-  const data = await modelInput(imageUrl, spec);
-  const image = await loadImage(imageUrl);
-  const reader = new PixelReader();
-  const infer = async (values = data) => {
-    const out = await session.run({ [input]: new ort.Tensor("float32", values, [1, h, w, 3]) });
-    return names.map((n) => out[n].data);
-  };
-  const detectOnce = async () => {
-    const { data: x, geometry } = toModelInput(await reader.read(image), spec.input);
-    const [boxes, scores] = await infer(x);
-    const raw = postprocess(boxes, scores, spec.labels.length, spec.nms, {});
-    return toDetections(raw, geometry, spec.labels);
-  };
-  contenders[name] = { run: detect ? detectOnce : () => infer(), outputs: () => infer() };
-  const t1 = performance.now();
-  await infer();
-  // numThreads is reset to 1 when threads cannot start; ORT >= 1.19 ships SIMD builds only
-  // and refuses to start without SIMD.
-  return { backend: "wasm", threads: ort.env.wasm.numThreads, simd: true, loadMs,
-    threadsRequested: threads || navigator.hardwareConcurrency,
-    warmupMs: performance.now() - t1, workers: workersOf(name),
-    crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
-    ortVersion: ort.env.versions.web };
+/** End every contender (their workers, engines and threads). */
+function clear() {
+  for (const worker of Object.values(contenders)) worker.terminate();
+  for (const name of Object.keys(contenders)) delete contenders[name];
 }
 
-/** One block: an untimed run (backend switch, caches), then `runs` timed runs in ms. */
-async function block(name, runs) {
-  const { run } = contenders[name];
-  await run();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
+// ---- camera loop ---------------------------------------------------------------------
+
+let video = null;
+
+async function camera() {
+  if (video) return { width: video.videoWidth, height: video.videoHeight };
+  video = document.createElement("video");
+  Object.assign(video, { muted: true, playsInline: true });
+  video.srcObject = await navigator.mediaDevices.getUserMedia(
+    { video: { width: 640, height: 480 }, audio: false });
+  await video.play();
+  while (video.readyState < 2) await new Promise((r) => setTimeout(r, 20));
+  document.body.append(video);
+  return { width: video.videoWidth, height: video.videoHeight };
+}
+
+const loops = {};
+
+/** The detectors compared on the camera: main-thread load() and loadInWorker(). */
+async function cameraSetup(urls, options) {
+  await camera();
+  for (const d of Object.values(loops)) d.dispose();
+  loops.main = await load(urls.map(abs), options);
+  loops.worker = await loadInWorker(urls.map(abs), options);
+  return { main: { ...loops.main.info, trials: undefined },
+    worker: { ...loops.worker.info, trials: undefined } };
+}
+
+/**
+ * Frames detected per second over `seconds`: "sequential" awaits each detect() of the
+ * main-thread detector (the loop a page writes first), "worker1" the same with the worker
+ * detector, "pipelined" keeps `depth` frames in flight in the worker pipeline (the demo's
+ * live loop). Every loop takes the camera's current frame whenever it can start one.
+ */
+async function cameraLoop(mode, seconds, depth = 2) {
+  const det = mode === "sequential" ? loops.main : loops.worker;
+  const inFlight = mode === "pipelined" ? depth : 1;
+  await det.detect(video); // untimed: wakes the threads, sizes the buffers
+  let frames = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const lane = async () => {
+    while (performance.now() < end) {
+      await det.detect(video);
+      frames++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const elapsed = (performance.now() - start) / 1000;
+  return { frames, seconds: elapsed, fps: frames / elapsed };
+}
+
+function cameraClear() {
+  for (const [key, d] of Object.entries(loops)) {
+    d.dispose();
+    delete loops[key];
   }
-  return times;
 }
 
-/** Largest |difference| of each output of `name` from those of `reference`. */
-async function compare(name, reference) {
-  const [a, b] = [await contenders[name].outputs(), await contenders[reference].outputs()];
-  return a.map((values, k) => values.reduce(
-    (worst, v, i) => Math.max(worst, Math.abs(v - b[k][i])), 0));
-}
-
-window.peer = { addTfjs, addOrt, block, compare, webglInfo };
+window.peer = { add, block, compare, clear, cameraSetup, cameraLoop, cameraClear };
 window.ready = true;

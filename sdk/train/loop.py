@@ -148,6 +148,8 @@ def train_loop(net, cfg: DetectorConfig, data: Dataset, out: Path, opts: TrainOp
                                dtype="mixed_float16" if precision == "mixed_float16" else None)
         if state["epoch"]:
             ckpt.load_optimizer(optimizer, trainee.trainable_variables)
+        else:  # built before the step is traced: a trace that creates variables runs twice
+            optimizer.build(trainee.trainable_variables)
     # A resumed run draws new shuffles and augmentations, not a replay of epoch 1's.
     seed = opts.seed if state["epoch"] == 0 else [opts.seed, state["epoch"]]
     pipeline = make_pipeline(devices.input_pipeline, data, cfg, opts.batch_size, seed=seed,

@@ -1,7 +1,9 @@
 """The demo in headless Chromium, emulating a phone with a fake camera (real server, real model).
 
 One server and one browser for the module; each test gets a fresh phone-sized page. Every
-test ends by checking that the page logged no error.
+test ends by checking that the page logged no error. The exports are the TF.js ones of
+``demo_model`` plus the same detector as static TFLite and ONNX (fast fp32), so each of the
+three browser engines has something to run.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from flask import Flask
 from device_bench.db import shutdown
 from sdk.bench.protocol import compare_detections
 from sdk.probes import synthetic_probes
+from sdk.spec import DetectorSpec
+from tests.runtime.browser_models import export_onnx, export_static_tflite
 from tests.web_demo.conftest import DemoModel
 from tests.web_demo.demo_browser import CHROMIUM, PHONE, chromium_args, live_server
 from tests.web_demo.fake_camera import camera_frame, camera_frame_rgb, write_y4m
+from tests.web_demo.fake_exports import write_reference
 from web_demo import create_app
 from web_demo.assets import sample_paths
 from web_demo.variants import artifact_sha256
@@ -31,9 +36,11 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PAGE_MIN_SCORE = 0.5  # the score slider's initial value
 READY = "body[data-detector=ready]"
-# "auto" times every backend first (seconds with software WebGL): most tests pick wasm.
-WASM = "/?backend=wasm"
-WAIT_MS = 90_000  # the first inference on a loaded 2-core machine takes seconds
+# "auto" times every engine and backend first (seconds with software WebGL, three wasm
+# runtimes): most tests pick TF.js on wasm; the engine tests below pick each engine.
+WASM = "/?engine=tfjs&backend=wasm"
+WAIT_MS = 120_000  # the first inference on a loaded 2-core machine takes seconds
+ENGINE_FORMATS = {"tfjs": "tfjs", "litert": "tflite", "ort": "onnx"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,27 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory, camera_sample: Path) -
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory: pytest.TempPathFactory, demo_model: DemoModel) -> Iterator[Flask]:
+def engine_variants(demo_model: DemoModel, tiny_fast: Path, tiny_data: Path) -> list[str]:
+    """fast-tflite-fp32 and fast-onnx-fp32 beside the TF.js variants: the same detector
+    (static input shape, as LiteRT.js needs), each with the fp32 reference.json."""
+    from tests.runtime import models
+
+    model, _ = models.confident_fast(tiny_fast)
+    spec = DetectorSpec.load(demo_model.exports / "fast-tfjs-fp32")
+    calibration = []
+    names = []
+    for fmt, export in (("tflite", export_static_tflite), ("onnx", export_onnx)):
+        folder = demo_model.exports / f"fast-{fmt}-fp32"
+        if not (folder / "reference.json").is_file():
+            export(model, spec, folder, "fp32", calibration)
+            write_reference(folder, demo_model.predict, spec, source="keras fp32 tiny fast")
+        names.append(folder.name)
+    return names
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory, demo_model: DemoModel,
+             engine_variants: list[str]) -> Iterator[Flask]:
     db = tmp_path_factory.mktemp("db") / "bench.sqlite"
     app = create_app({"TESTING": True, "EXPORTS_DIR": str(demo_model.exports),
                       "QUANTIZATIONS": ("fp32", "fp16"), "DATABASE_URL": f"sqlite:///{db}",
@@ -138,7 +165,7 @@ def _screenshot(phone: Phone, name: str, full_page: bool = False) -> None:
 
 def test_camera_detections_match_the_python_runtime(phone: Phone, demo_model: DemoModel,
                                                    camera_sample: Path) -> None:
-    page = phone.open("/")  # backend "auto": the page shows which one it chose
+    page = phone.open("/")  # engine and backend "auto": the page shows which it chose
     phone.wait_for(READY)
     phone.wait_for("body[data-camera=on]")
     phone.wait_frames(3)
@@ -169,8 +196,17 @@ def _select(phone: Phone, selector: str, value: str, variant: str | None = None)
 def test_switching_model_quantization_and_backend(phone: Phone) -> None:
     phone.open("/?variant=fast-tfjs-fp16&backend=wasm")
     phone.wait_for(f"{READY}[data-variant='fast-tfjs-fp16'][data-backend=wasm]")
-    _select(phone, "#quantization", "fast-tfjs-fp32", "fast-tfjs-fp32")
+    assert phone.page.input_value("#engine-select") == "tfjs"  # the variant's engine
+    _select(phone, "#quantization", "fp32", "fast-tfjs-fp32")
+    _select(phone, "#engine-select", "litert", "fast-tflite-fp32")
+    assert phone.data("engine") == "litert"
+    phone.wait_frames()
+    _select(phone, "#engine-select", "tfjs", "fast-tfjs-fp32")
     _select(phone, "#model", "accurate", "accurate-tfjs-fp32")
+    # Accurate has no TFLite or ONNX export here: those engines are offered disabled.
+    disabled = phone.page.eval_on_selector_all(
+        "#engine-select option", "els => els.filter(e => e.disabled).map(e => e.value)")
+    assert sorted(disabled) == ["litert", "ort"]
     phone.wait_frames()
     _select(phone, "#backend-select", "webgl")
     assert phone.data("backend") == "webgl"
@@ -267,7 +303,7 @@ def _reports(app: Flask) -> list[dict[str, Any]]:
 
 def test_benchmark_report_survives_a_failed_submit(phone: Phone, demo_app: Flask,
                                                    demo_model: DemoModel) -> None:
-    page = phone.open()
+    page = phone.open("/?variant=fast-tfjs-fp32&backend=wasm")
     phone.wait_for(f"{READY}[data-variant='fast-tfjs-fp32'][data-backend=wasm]")
     page.route("**/api/v1/reports", lambda route: route.abort("internetdisconnected"))
     before = len(_reports(demo_app))
@@ -293,6 +329,29 @@ def test_benchmark_report_survives_a_failed_submit(phone: Phone, demo_app: Flask
     page.wait_for_selector("#outbox-status:has-text('stored and ranked')")
     _screenshot(phone, "benchmark", full_page=True)
     phone.errors[:] = [e for e in phone.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+
+
+@pytest.mark.parametrize("engine", ["litert", "ort", "tfjs"])
+def test_benchmark_runs_on_each_engine(phone: Phone, demo_app: Flask, demo_model: DemoModel,
+                                       engine: str) -> None:
+    """The Run benchmark button on each engine: the report names the engine, its version and
+    the format it ran, and its accuracy fingerprint passes against the fp32 reference."""
+    name = f"fast-{ENGINE_FORMATS[engine]}-fp32"
+    page = phone.open(f"/?variant={name}&backend=wasm")
+    phone.wait_for(f"{READY}[data-variant='{name}'][data-engine='{engine}']")
+    page.click("#bench-run")
+    phone.wait_for("body[data-outbox='0']", timeout=180_000)
+    assert "stored and ranked" in page.text_content("#outbox-status")
+    record = _reports(demo_app)[0]  # newest first
+    report = record["report"]
+    assert report["runtime"]["name"] == engine and report["runtime"]["version"]
+    assert report["runtime"]["backend"] == "wasm" and report["runtime"]["threads"] >= 1
+    assert report["model"]["format"] == ENGINE_FORMATS[engine]
+    assert report["model"]["sha256"] == artifact_sha256(demo_model.exports / name)
+    assert report["accuracy"]["passed"] and report["accuracy"]["probe_images"] == len(
+        synthetic_probes())
+    assert record["valid"], record["reasons"]
+    assert page.text_content("#backend").startswith("wasm (")
 
 
 def test_leaderboard_runs_under_the_demo_csp(phone: Phone) -> None:

@@ -43,13 +43,17 @@ def test_extra_complete_exports_are_offered(client: FlaskClient, exports_dir: Pa
     write_fake_export(exports_dir / "my-model-tfjs-uint8")
     (exports_dir / "half-done-tfjs-fp32").mkdir()  # no detector.json: not offered
     write_fake_export(exports_dir / ".mine-tfjs-fp16.tmp-1234")  # an export being written
-    write_fake_export(exports_dir / "fast-tflite-fp32")  # another format
+    write_fake_export(exports_dir / "fast-coreml-fp16")  # a format no browser runs
+    tflite = write_fake_export(exports_dir / "fast-tflite-fp32")  # LiteRT.js runs it
+    (tflite / "model.tflite").write_bytes(b"TFL3 stand-in")
     (exports_dir / "notes").mkdir()
     variants = _variants(client)
     assert variants["my-model-tfjs-uint8"]["status"] == "ready"
     assert variants["my-model-tfjs-uint8"]["model"] == "my-model"
     assert set(variants) == {"fast-tfjs-fp32", "fast-tfjs-fp16", "accurate-tfjs-fp32",
-                             "accurate-tfjs-fp16", "my-model-tfjs-uint8"}
+                             "accurate-tfjs-fp16", "my-model-tfjs-uint8", "fast-tflite-fp32"}
+    assert variants["fast-tflite-fp32"]["format"] == "tflite"
+    assert variants["fast-tflite-fp32"]["sha256"] == artifact_sha256(tflite)
 
 
 def test_sha256_changes_when_a_shard_changes(exports_dir: Path) -> None:
@@ -235,15 +239,17 @@ def test_serving_writes_nothing(client: FlaskClient, exports_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "parsed"), [
-    ("fast-tfjs-fp16", ("fast", "fp16")),
-    ("my-model-tfjs-uint8", ("my-model", "uint8")),
-    ("fast-tflite-int8", None),
+    ("fast-tfjs-fp16", ("fast", "fp16", "tfjs")),
+    ("my-model-tfjs-uint8", ("my-model", "uint8", "tfjs")),
+    ("fast-tflite-int8", ("fast", "int8", "tflite")),  # LiteRT.js
+    ("fast-onnx-fp32", ("fast", "fp32", "onnx")),  # onnxruntime-web
+    ("fast-coreml-fp16", None),  # no browser runs it
     ("Fast-tfjs-fp16", None),
     ("../x-tfjs-fp16", None),
 ])
-def test_variant_names(name: str, parsed: tuple[str, str] | None) -> None:
+def test_variant_names(name: str, parsed: tuple[str, str, str] | None) -> None:
     variant = parse_name(name)
-    assert (variant and (variant.model, variant.quantization)) == parsed
+    assert (variant and (variant.model, variant.quantization, variant.format)) == parsed
 
 
 def test_unreadable_export_is_listed_as_broken(client: FlaskClient, exports_dir: Path) -> None:
