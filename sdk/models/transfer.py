@@ -206,8 +206,8 @@ def init_from(net: keras.Model, cfg: DetectorConfig, source: InitSource) -> dict
         except (OSError, ValueError) as exc:
             raise InitError(
                 f"--init {source.name}: does not fit a '{cfg.arch}' detector for "
-                f"{cfg.num_classes} classes ({exc}); put the {CONFIG_FILE} it was trained "
-                "with beside it") from exc
+                f"{cfg.num_classes} classes ({_keras_load_error(exc)}); put the {CONFIG_FILE} "
+                "it was trained with beside it") from exc
         return {**record, "classes_kept": list(cfg.labels), "classes_new": [],
                 "note": f"no {CONFIG_FILE}: labels assumed to be this dataset's"}
     src_cfg = source.config.replace(input_size=cfg.input_size, backbone_weights=None)
@@ -217,12 +217,26 @@ def init_from(net: keras.Model, cfg: DetectorConfig, source: InitSource) -> dict
         src_net.load_weights(source.weights)
     except (OSError, ValueError) as exc:
         raise InitError(f"--init {source.name}: {source.weights} does not match its "
-                        f"{CONFIG_FILE} ({exc})") from exc
+                        f"{CONFIG_FILE} ({_keras_load_error(exc)})") from exc
     _transfer(src_net, src_cfg, net, cfg, source.name)
     known = set(src_cfg.labels)
     return {**record, "classes_kept": [c for c in cfg.labels if c in known],
             "classes_new": [c for c in cfg.labels if c not in known],
             "classes_dropped": [c for c in src_cfg.labels if c not in set(cfg.labels)]}
+
+
+def _keras_load_error(exc: Exception) -> str:
+    """The gist of a Keras weight-loading error (whose text can dump whole tensors)."""
+    import re
+
+    text = str(exc)
+    shapes = re.search(r"variable\.shape=(\([^)]*\)), Received: value\.shape=(\([^)]*\))", text)
+    layer = re.search(r"path=([\w/]+)", text)
+    if shapes:
+        where = f"weight {layer.group(1)}: " if layer else ""
+        return f"{where}shape {shapes.group(2)} in the file, {shapes.group(1)} in the model"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first if len(first) <= 300 else first[:300] + "..."
 
 
 def _file_sha256(path: Path) -> str:
@@ -252,7 +266,7 @@ def load_backbone_weights(net: keras.Model, cfg: DetectorConfig, weights: str) -
     except (OSError, ValueError) as exc:
         raise InitError(f"--backbone-weights {weights}: not MobileNetV2 weights of width "
                         f"alpha={cfg.alpha} without the classifier (include_top=False) "
-                        f"({exc})") from exc
+                        f"({_keras_load_error(exc)})") from exc
     copied = 0
     for layer in backbone.layers:
         if layer.weights:

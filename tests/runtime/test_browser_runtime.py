@@ -201,49 +201,11 @@ def test_litert_refuses_a_dynamic_batch_with_the_fix(page):
     assert "sdk export --format tflite" in message
 
 
-class _QdqReference:
-    """onnxruntime running an int8 QDQ graph as written (graph optimizations off).
-
-    Native onnxruntime on x86 fuses each DequantizeLinear -> op -> QuantizeLinear into an
-    integer kernel whose requantization rounds differently; onnxruntime-web computes the QDQ
-    graph as written (its outputs equal this to 1e-7). On this deliberately confident test
-    model the two native paths differ by up to 0.2 in score, more than the parity budget,
-    so the int8 ONNX reference is the graph's own semantics.
-    """
-
-    def __init__(self, folder: Path):
-        import onnxruntime as ort
-
-        from sdk.spec import DetectorSpec
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options,
-                                            providers=["CPUExecutionProvider"])
-        self.spec = DetectorSpec.load(folder)
-
-    def predict(self, inputs: Any) -> tuple[Any, Any]:
-        names = [self.spec.outputs.boxes, self.spec.outputs.scores]
-        return tuple(self.session.run(names, {self.session.get_inputs()[0].name: inputs}))
-
-    def triples(self, image: Path) -> list[tuple[str, float, tuple[float, ...]]]:
-        import numpy as np
-
-        from sdk.pipeline import as_dicts, detect_image
-
-        rgb = np.asarray(Image.open(image).convert("RGB"))
-        found = as_dicts(detect_image(self.predict, rgb, self.spec.input, self.spec.nms),
-                         self.spec.labels)
-        return [(d["label"], d["score"], tuple(d["box"])) for d in found]
-
-
 def _python_reference(folder: str, exports, engine_exports) -> Any:
     """What the browser must match: the Python runtime on the fp32 TFLite for every fp32
     export (one source of truth), and on the same artifact for int8 (an int8 model is not
     the fp32 model: quantization moves scores by more than the parity budget): LiteRT for
-    the .tflite, the QDQ graph's own semantics for the .onnx (see _QdqReference)."""
-    if folder == "onnx-int8":
-        return _QdqReference(engine_exports[folder])
+    the .tflite, onnxruntime for the .onnx."""
     return _SdkReference(engine_exports[folder] if folder.endswith("int8") else exports.tflite)
 
 
