@@ -96,6 +96,7 @@ class TfDataPipeline(InputPipeline):
             raise ValueError(f"batch size {batch_size} does not split over {count} workers")
         self.data, self.cfg, self.batch_size = data, cfg, batch_size
         self.aug, self.shard, self.parallel = aug or Augment(), shard, parallel
+        self.order_seed = seed  # the thread stream's shuffles, for the same seed
         self.seed = [int(s) for s in np.atleast_1d(seed)]
         self.anchors = generate_anchors(cfg.levels, cfg.input_size)
         self.matcher = Matcher(cfg.matcher_positive, cfg.matcher_negative)
@@ -103,7 +104,7 @@ class TfDataPipeline(InputPipeline):
     def _orders(self) -> Iterator[np.ndarray]:
         """This worker's indices of every global batch: one shuffle per epoch, remainder
         dropped (as the thread stream does)."""
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.order_seed)
         n, (index, count) = len(self.data.samples), self.shard
         local = self.batch_size // count
         while True:

@@ -1,4 +1,4 @@
-"""Every common layout of COCO, YOLO and VOC loads, with its edge cases (issue 23, part 1)."""
+"""Every common layout of COCO, YOLO and VOC loads, with its edge cases."""
 
 from __future__ import annotations
 

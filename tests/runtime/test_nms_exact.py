@@ -12,8 +12,8 @@ from sdk.postprocess import greedy_nms, postprocess
 from sdk.spec import NmsSpec
 from tests.js.make_golden import clustered_boxes
 
-# Fast at 320 px has 3234 anchors; LiteRT runs it in ~4-8 ms on a 2-core CPU
-# (docs/DESIGN.md section 4).
+# Fast at 320 px has 3234 anchors; LiteRT runs it in 1.3-2.6 ms on a 2-vCPU EPYC
+# (BENCHMARKS.md, runtime overhead).
 ANCHORS = 3234
 
 
