@@ -106,7 +106,8 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], list[
     probe = synthetic_probes(1)[0]
     Image.fromarray(probe).save(work / "probe.png")  # lossless: the same pixels everywhere
     models = {}
-    for name, model_dir in found.items():
+    for given, model_dir in found.items():
+        name = Path(given).name  # a folder given by path: its name keys URLs and files
         print(f"[{name}] exports: {', '.join(f'{f}:{q}' for f, q in cells)}", file=sys.stderr)
         done = _exports.ensure_exports(model_dir, cells, args.exports, args.calib)
         exports = {cell: e.path for cell, e in done.items()}

@@ -42,6 +42,8 @@ SCRIPT = textwrap.dedent('''
     data_dir, init, work = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     data = load_dataset(data_dir, "train")
     opts = TrainOptions(epochs=1, batch_size=4, learning_rate=3e-3, warmup_steps=1, seed=0)
+    net, _, _ = load_detector(init)
+    np.savez(work / "init.npz", *net.get_weights())
     result = {}
     for name, first in (("one", "none"), ("two", "mirrored")):
         for epochs, distribute in ((1, first), (2, "none")):
@@ -83,16 +85,26 @@ def test_two_replicas_ran_with_synchronized_batch_norm(runs):
     assert len(two["devices"]) == 2 and two["batch_norm"].startswith("Keras synchronized")
 
 
+def _distance(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    """Euclidean distance between two weight lists (all weights as one vector)."""
+    return float(np.sqrt(sum(float(((x - y) ** 2).sum()) for x, y in zip(a, b, strict=True))))
+
+
 def test_two_replicas_follow_the_loss_trajectory_of_one(runs):
+    """Same trajectory within float noise: the fused kernel and the synchronized batch norm
+    sum in other orders, and training amplifies that a little with every step (observed:
+    epoch losses 0.2 % apart, weights 1-2 % of the distance training moved them). A real
+    mismatch is far larger: half the gradient (averaged instead of summed over replicas)
+    puts the runs about 50 % of that distance apart, per-replica batch statistics several
+    percent of the loss."""
     work, result = runs
+    init = _weights(work, "init")
     for epochs in (1, 2):  # epoch 2: both resumed on one device from their checkpoints
         one = [row["loss"] for row in result[f"one-{epochs}"]["history"]]
         two = [row["loss"] for row in result[f"two-{epochs}"]["history"]]
         assert len(one) == len(two) == epochs
-        np.testing.assert_allclose(two, one, rtol=2e-3)
-        for a, b in zip(_weights(work, f"one-{epochs}"), _weights(work, f"two-{epochs}"),
-                        strict=True):
-            np.testing.assert_allclose(b, a, atol=2e-3, rtol=2e-3)
-    # and training did move the weights: the comparison is not between two copies of init
-    start, after = _weights(work, "one-1"), _weights(work, "one-2")
-    assert max(float(np.abs(a - b).max()) for a, b in zip(start, after, strict=True)) > 1e-3
+        np.testing.assert_allclose(two, one, rtol=1e-2)
+        a, b = _weights(work, f"one-{epochs}"), _weights(work, f"two-{epochs}")
+        moved, apart = _distance(a, init), _distance(a, b)
+        assert moved > 1e-2, "training did not move the weights: nothing was compared"
+        assert apart <= 0.1 * moved, (epochs, apart, moved)
