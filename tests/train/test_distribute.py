@@ -5,7 +5,8 @@ the CPU into two logical devices first. There, with the same initial weights, da
 and global batch:
 
 * ``none`` (the CPU path of ``sdk train``) and ``mirrored`` (MirroredStrategy, 2 replicas
-  of half the batch, synchronized batch norm) must give the same epoch losses and weights;
+  of half the batch, synchronized batch norm) must give the same epoch losses and weights,
+  within float noise;
 * each run is then resumed for one more epoch on one device: a checkpoint written under
   the strategy continues like one written without it.
 """
@@ -91,20 +92,21 @@ def _distance(a: list[np.ndarray], b: list[np.ndarray]) -> float:
 
 
 def test_two_replicas_follow_the_loss_trajectory_of_one(runs):
-    """Same trajectory within float noise: the fused kernel and the synchronized batch norm
-    sum in other orders, and training amplifies that a little with every step (observed:
-    epoch losses 0.2 % apart, weights 1-2 % of the distance training moved them). A real
-    mismatch is far larger: half the gradient (averaged instead of summed over replicas)
-    puts the runs about 50 % of that distance apart, per-replica batch statistics several
-    percent of the loss."""
+    """Same trajectory within float noise. The fused kernel and the synchronized batch norm
+    sum in other orders, and AdamW turns that into real differences: its first updates are
+    about lr * sign(gradient), so a weight whose gradient is at float-noise level moves a
+    full step either way. Observed here (3 steps per epoch): epoch losses 0.01-0.2 % apart
+    after epoch 1 and up to 1.6 % after the resumed epoch 2; weights 6 % (epoch 1) and 12 %
+    (epoch 2) of the distance training moved them. The bounds leave about 2x of that."""
     work, result = runs
     init = _weights(work, "init")
-    for epochs in (1, 2):  # epoch 2: both resumed on one device from their checkpoints
+    for epochs, loss_rtol, weight_ratio in ((1, 5e-3, 0.15), (2, 3e-2, 0.25)):
+        # epoch 2: both runs resumed on one device from their checkpoints
         one = [row["loss"] for row in result[f"one-{epochs}"]["history"]]
         two = [row["loss"] for row in result[f"two-{epochs}"]["history"]]
         assert len(one) == len(two) == epochs
-        np.testing.assert_allclose(two, one, rtol=1e-2)
+        np.testing.assert_allclose(two, one, rtol=loss_rtol)
         a, b = _weights(work, f"one-{epochs}"), _weights(work, f"two-{epochs}")
         moved, apart = _distance(a, init), _distance(a, b)
-        assert moved > 1e-2, "training did not move the weights: nothing was compared"
-        assert apart <= 0.1 * moved, (epochs, apart, moved)
+        assert moved > 1.0, "training did not move the weights: nothing was compared"
+        assert apart <= weight_ratio * moved, (epochs, apart, moved)
