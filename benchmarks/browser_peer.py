@@ -220,14 +220,17 @@ def camera_loop(page: Any, model: str, threads: int, name: str,
                          [urls, {"engine": engine, "backend": backend, "threads": threads}])
     modes = ("sequential", "worker1", "pipelined")
     fps: dict[str, list[float]] = {m: [] for m in modes}
+    stages: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
     for r in range(args.camera_rounds):
         for mode in modes[r % 3:] + modes[:r % 3]:
             out = page.evaluate("([m, s]) => window.peer.cameraLoop(m, s)",
                                 [mode, args.camera_seconds])
             fps[mode].append(out["fps"])
+            stages[mode].append(out.get("stagesMs", {}))
     page.evaluate("window.peer.cameraClear()")
     medians = {m: round(median(v), 1) for m, v in fps.items()}
     return {"contender": name, "threads": threads, "fps": medians, "fps_rounds": fps,
+            "stages_ms": stages,  # per round: median ms of each stage (detector lastTimings)
             "x_sequential": round(medians["pipelined"] / medians["sequential"], 2),
             "x_worker1": round(medians["pipelined"] / medians["worker1"], 2),
             "engine": info["worker"]["engine"], "backend": info["worker"]["backend"],

@@ -53,11 +53,13 @@ VARIANTS: dict[str, dict[str, Any]] = {"float": {}, "uint8": {"uint8_input": Tru
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 STAGES = ("preprocess", "inference", "readback", "postprocess")
 NOTES = [
-    "Preprocessing is mostly Pillow: fromarray + antialiased bilinear resize + asarray. "
-    "The resize stays: training, evaluation, calibration and the browser runtime "
-    "use the same Pillow resize bit for bit (a faster or different one would feed the model "
-    "other pixels), and a bare-LiteRT user has to resize too. The pre-scaled row (frame "
-    "already at model resolution) shows the overhead without it.",
+    "Preprocessing is one Pillow antialiased bilinear resize (fromarray + resize + asarray) "
+    "and one pass that writes the pixels, normalized for the float variant, straight into "
+    "LiteRT's input buffer (no canvas, no float temporary, no set_tensor copy). The resize "
+    "stays: training, evaluation, calibration and the browser runtime use the same Pillow "
+    "resize bit for bit (a faster or different one would feed the model other pixels), and "
+    "a bare-LiteRT user has to resize too. The pre-scaled row (frame already at model "
+    "resolution) shows the overhead without it.",
     "uint8 variant: the export takes uint8 pixels and normalizes in the graph (CAST, SUB, "
     "MUL run by LiteRT inside invoke), so its bare invoke includes what the float variant "
     "does in Python; overhead_vs_float_bare compares it with the float model's invoke.",

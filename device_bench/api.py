@@ -131,8 +131,8 @@ def variant_points(filters: ReportFilters) -> list[dict[str, Any]]:
 @bp.get("/leaderboard")
 @limited
 def get_leaderboard() -> Response:
-    """Median FPS and latency per device x model x format x quantization x backend, a page
-    of ``limit`` cells from ``offset``."""
+    """Median FPS and latency per device x model x format x quantization x runtime x backend,
+    a page of ``limit`` cells from ``offset``."""
     query = _parse_query(LeaderboardQuery)
     cells = leaderboard_cells(ReportFilters(**query.as_dict()))
     end = query.offset + query.limit
@@ -163,7 +163,8 @@ def leaderboard_csv() -> Response:
 @bp.get("/variants")
 @limited
 def get_variants() -> Response:
-    """Speed (median over matching devices) and accuracy (MODEL_METRICS) per variant."""
+    """Speed (median over matching devices) and accuracy (MODEL_METRICS) per variant and
+    runtime."""
     return jsonify({"items": variant_points(_parse_query(ReportFilters))})
 
 

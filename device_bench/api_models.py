@@ -27,6 +27,7 @@ class ReportFilters(BaseModel):
     model: _Filter | None = None
     format: ModelFormat | None = None
     quantization: _Filter | None = None
+    runtime: _Filter | None = Field(None, description="The engine: tfjs, litert, ort, ...")
     backend: _Filter | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -85,12 +86,14 @@ class ReportPage(BaseModel):
 
 
 class LeaderboardCell(BaseModel):
-    """Medians of the valid reports of one device x model x format x quantization x backend."""
+    """Medians of the valid reports of one device x model x format x quantization x runtime x
+    backend."""
 
     device: str
     model: str
     format: str
     quantization: str
+    runtime: str = Field(description="The engine that ran the model (tfjs, litert, ort, ...).")
     backend: str
     median_fps: float
     p50_latency_ms: float
@@ -109,12 +112,14 @@ class Leaderboard(BaseModel):
 
 
 class VariantPoint(BaseModel):
-    """A model variant over all matching devices: speed, accuracy, Pareto membership."""
+    """A model variant on one engine over all matching devices: speed, accuracy, Pareto
+    membership."""
 
     model: str
     format: str
     quantization: str
-    variant: str
+    runtime: str = Field(description="The engine that ran the model (tfjs, litert, ort, ...).")
+    variant: str = Field(description="model/format/quantization: the MODEL_METRICS key.")
     median_latency_ms: float
     median_fps: float
     count: int

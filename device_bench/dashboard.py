@@ -33,7 +33,7 @@ bp = Blueprint(
 )
 errors.register_handlers(bp, http_errors=False)  # 429 and 503 with Retry-After
 
-FILTER_FIELDS = ("device", "model", "format", "quantization", "backend")
+FILTER_FIELDS = ("device", "model", "format", "quantization", "runtime", "backend")
 
 
 def _filters() -> ReportFilters:

@@ -1,5 +1,9 @@
 """Leaderboard aggregation: medians per cell, and the speed/accuracy frontier of variants.
 
+The engine that ran a model ("runtime": tfjs, litert, ort, onnxruntime, ...) is a dimension of
+both: one export can run on several engines at very different speeds, so a variant is a
+model x format x quantization x runtime.
+
 Medians are taken in Python (portable across SQLite and PostgreSQL; the set of valid
 reports per query is small). A cell shows the median of its reports and how many there are.
 """
@@ -12,8 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-CELL_KEYS = ("device", "model", "format", "quantization", "backend")
-VARIANT_KEYS = ("model", "format", "quantization")
+CELL_KEYS = ("device", "model", "format", "quantization", "runtime", "backend")
+VARIANT_KEYS = ("model", "format", "quantization", "runtime")
 
 
 def _group(samples: Iterable[Any], keys: Sequence[str]) -> dict[tuple[str, ...], list[Any]]:
@@ -25,7 +29,7 @@ def _group(samples: Iterable[Any], keys: Sequence[str]) -> dict[tuple[str, ...],
 
 
 def cells(samples: Iterable[Any], min_reports: int) -> list[dict[str, Any]]:
-    """Aggregate valid samples per device x model x format x quantization x backend.
+    """Aggregate valid samples per device x model x format x quantization x runtime x backend.
 
     Each sample has the attributes of :data:`CELL_KEYS` plus ``fps``, ``p50_ms`` and
     ``p90_ms``. Rows are sorted by device, then fastest first.
@@ -46,13 +50,15 @@ def cells(samples: Iterable[Any], min_reports: int) -> list[dict[str, Any]]:
 
 
 def variant_key(model: str, fmt: str, quantization: str) -> str:
-    """Return the ``MODEL_METRICS`` key of a model variant, e.g. ``fast/tflite/int8``."""
+    """Return the ``MODEL_METRICS`` key of a model variant, e.g. ``fast/tflite/int8`` (the
+    accuracy of an export does not depend on the engine that runs it)."""
     return f"{model}/{fmt}/{quantization}"
 
 
 def lookup_map(metrics: Mapping[str, Mapping[str, float]], key: tuple[str, ...]) -> float | None:
-    """Return the mAP of a variant: exact ``model/format/quant`` key first, then ``model``."""
-    entry = metrics.get(variant_key(*key)) or metrics.get(key[0])
+    """Return the mAP of a variant ``(model, format, quantization[, runtime])``: exact
+    ``model/format/quant`` key first, then ``model``."""
+    entry = metrics.get(variant_key(*key[:3])) or metrics.get(key[0])
     return float(entry["map"]) if entry and "map" in entry else None
 
 
@@ -80,7 +86,8 @@ def pareto_flags(points: Sequence[tuple[float, float]]) -> list[bool]:
 def variants(
     samples: Iterable[Any], metrics: Mapping[str, Mapping[str, float]]
 ) -> list[dict[str, Any]]:
-    """Summarise each model variant: median latency/FPS, count, mAP and Pareto membership.
+    """Summarise each model variant (model x format x quantization x runtime): median
+    latency/FPS, count, mAP and Pareto membership.
 
     Variants without a known mAP are listed with ``map: None`` and never on the frontier.
     """
@@ -89,7 +96,7 @@ def variants(
         rows.append(
             {
                 **dict(zip(VARIANT_KEYS, key, strict=True)),
-                "variant": variant_key(*key),
+                "variant": variant_key(*key[:3]),
                 "median_latency_ms": statistics.median(s.p50_ms for s in group),
                 "median_fps": statistics.median(s.fps for s in group),
                 "count": len(group),

@@ -140,7 +140,7 @@ def _summary_paths() -> dict[str, Any]:
     bad_query = _response("A malformed query parameter.", "ErrorBody")
     return {
         "/leaderboard": _get(
-            "Medians per device x model variant x backend, a page of cells.",
+            "Medians per device x model variant x runtime x backend, a page of cells.",
             {"200": _response("Cells.", "Leaderboard"), "400": bad_query},
             _query_parameters(m.LeaderboardQuery),
         ),

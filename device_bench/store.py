@@ -22,6 +22,7 @@ FILTER_COLUMNS = {
     "model": reports.c.model_name,
     "format": reports.c.model_format,
     "quantization": reports.c.quantization,
+    "runtime": reports.c.runtime_name,
     "backend": reports.c.backend,
     "valid": reports.c.valid,
 }
@@ -149,6 +150,7 @@ def iter_samples(conn: Connection, filters: dict[str, Any]) -> Iterator[Row[Any]
         reports.c.model_name.label("model"),
         reports.c.model_format.label("format"),
         reports.c.quantization,
+        reports.c.runtime_name.label("runtime"),
         reports.c.backend,
         reports.c.fps,
         reports.c.p50_ms,

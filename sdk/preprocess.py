@@ -4,6 +4,7 @@ evaluation, calibration and every Python runtime (the browser port cites this fi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,19 +38,31 @@ def fit(image_w: int, image_h: int, spec: InputSpec) -> Letterbox:
     return Letterbox(scale, scale, pad_x, pad_y, in_w, in_h, image_w, image_h)
 
 
+def _resized(image: np.ndarray, spec: InputSpec, box: Letterbox) -> np.ndarray:
+    """The image part of the model frame: Pillow's antialiased bilinear resize (uint8 HxWx3).
+
+    This resize is the contract: training, evaluation, calibration and the browser port use
+    it bit for bit, so a faster but different filter would feed the model other pixels.
+    """
+    h, w = image.shape[:2]
+    size = ((box.input_w, box.input_h) if spec.resize == "stretch"
+            else (round(w * box.scale_x), round(h * box.scale_y)))
+    if size == (w, h):
+        return image  # already at model resolution: Pillow would return the same pixels
+    return np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+
+
 def resize_to_input(image: np.ndarray, spec: InputSpec, box: Letterbox | None = None,
                     ) -> tuple[np.ndarray, Letterbox]:
     """Resize an HxWx3 uint8 RGB image into the model frame; returns uint8 HxWx3 and geometry."""
     h, w = image.shape[:2]
     box = box or fit(w, h, spec)
-    pil = Image.fromarray(image)
+    resized = _resized(image, spec, box)
     if spec.resize == "stretch":
-        return np.asarray(pil.resize((box.input_w, box.input_h), Image.BILINEAR)), box
-    new_w, new_h = round(w * box.scale_x), round(h * box.scale_y)
+        return (resized.copy() if resized is image else resized), box  # never the caller's
     canvas = np.full((box.input_h, box.input_w, 3), spec.pad_value, dtype=np.uint8)
-    resized = np.asarray(pil.resize((new_w, new_h), Image.BILINEAR))
     px, py = int(box.pad_x), int(box.pad_y)
-    canvas[py:py + new_h, px:px + new_w] = resized
+    canvas[py:py + resized.shape[0], px:px + resized.shape[1]] = resized
     return canvas, box
 
 
@@ -95,21 +108,103 @@ def normalize(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     return x.astype(spec.dtype)
 
 
-def preprocess(image: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Letterbox]:
-    """HxWx3 uint8 RGB image -> [1, H, W, 3] model input and the letterbox geometry."""
+def _check_image(image: np.ndarray) -> None:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
-    pixels, box = resize_to_input(image, spec)
-    return normalize(pixels, spec)[None], box
+
+
+def preprocess(image: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Letterbox]:
+    """HxWx3 uint8 RGB image -> [1, H, W, 3] model input and the letterbox geometry."""
+    _check_image(image)
+    out = np.empty((1, *spec.size, 3), np.dtype(spec.dtype))
+    return out, preprocess_into(image, spec, out)
+
+
+def _normalized_into(pixels: np.ndarray, spec: InputSpec, out: np.ndarray) -> None:
+    """``out[...] = normalize(pixels, spec)`` for float32 models, with no temporary array.
+
+    The same float32 operations as :func:`normalize` (uint8 -> float32 is exact, then
+    ``- mean`` and ``/ std`` in float32), written straight into ``out``.
+    """
+    if spec.channel_order == "BGR":
+        pixels = pixels[..., ::-1]
+    mean, std = np.asarray(spec.mean, np.float32), np.asarray(spec.std, np.float32)
+    if (mean == mean[0]).all() and (std == std[0]).all():
+        np.subtract(pixels, mean[0], out=out, dtype=np.float32)
+        out /= std[0]
+        return
+    for c in range(3):
+        np.subtract(pixels[..., c], mean[c], out=out[..., c], dtype=np.float32)
+        out[..., c] /= std[c]
+
+
+def _fill(out: np.ndarray, pixels: np.ndarray, spec: InputSpec) -> None:
+    """Write the model input of uint8 ``pixels`` (HxWx3, any part of the frame) into ``out``."""
+    if takes_pixels(spec):
+        out[...] = pixels[..., ::-1] if spec.channel_order == "BGR" else pixels
+    elif spec.dtype == "float32":
+        _normalized_into(pixels, spec, out)
+    else:  # quantized integer input: rounding and clipping as normalize() does them
+        out[...] = normalize(pixels, spec)
+
+
+def preprocess_into(image: np.ndarray, spec: InputSpec, out: np.ndarray) -> Letterbox:
+    """Write the model input of an HxWx3 uint8 RGB image into ``out``; returns the geometry.
+
+    ``out`` is a writable ``[1, H, W, 3]`` (or ``[H, W, 3]``) array of the spec's dtype,
+    typically the inference engine's own input tensor, so a frame costs one resize and one
+    pass over the model input: no canvas, no float copy, no copy into the engine. Equal bit
+    for bit to :func:`preprocess` (which calls it): the resized pixels are normalized in
+    place, and the padding gets the normalized ``pad_value`` (the same float32 operations).
+    """
+    _check_image(image)
+    frame = out[0] if out.ndim == 4 else out
+    if frame.shape != (*spec.size, 3) or frame.dtype != np.dtype(spec.dtype):
+        raise ValueError(f"output array {out.shape} {out.dtype} does not hold a "
+                         f"{spec.size[0]}x{spec.size[1]}x3 {spec.dtype} model input")
+    h, w = image.shape[:2]
+    box = fit(w, h, spec)
+    resized = _resized(image, spec, box)
+    if spec.resize == "stretch":
+        _fill(frame, resized, spec)
+        return box
+    px, py = int(box.pad_x), int(box.pad_y)
+    rh, rw = resized.shape[:2]
+    _fill(frame[py:py + rh, px:px + rw], resized, spec)
+    value = _pad_input(spec)
+    # Letterbox padding: bands above/below or left/right of the image (one pair is empty).
+    # A scalar fill when the channels agree: broadcasting a 3-vector runs numpy's inner
+    # loop 3 elements at a time, several times slower.
+    uniform = (value == value.flat[0]).all()
+    for band in (frame[:py], frame[py + rh:], frame[py:py + rh, :px],
+                 frame[py:py + rh, px + rw:]):
+        if uniform:
+            band.fill(value.flat[0])
+        else:
+            band[...] = value
+    return box
+
+
+@functools.lru_cache(maxsize=16)
+def _pad_input(spec: InputSpec) -> np.ndarray:
+    """The model input value of one padding pixel, ``[3]`` of the spec's dtype (read-only)."""
+    value = np.empty(3, np.dtype(spec.dtype))
+    _fill(value, np.full(3, spec.pad_value, np.uint8), spec)
+    value.flags.writeable = False
+    return value
 
 
 def unletterbox_boxes(boxes_norm: np.ndarray, box: Letterbox) -> np.ndarray:
     """Normalized xyxy boxes in the model frame -> pixel xyxy in the original image, clipped."""
-    b = boxes_norm.astype(np.float32).copy()
-    b[:, [0, 2]] = (b[:, [0, 2]] * box.input_w - box.pad_x) / box.scale_x
-    b[:, [1, 3]] = (b[:, [1, 3]] * box.input_h - box.pad_y) / box.scale_y
-    b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, box.image_w)
-    b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, box.image_h)
+    b = boxes_norm.astype(np.float32)  # a copy, computed on in place through column views
+    for cols, size, pad, scale, limit in ((b[:, 0::2], box.input_w, box.pad_x, box.scale_x,
+                                           box.image_w),
+                                          (b[:, 1::2], box.input_h, box.pad_y, box.scale_y,
+                                           box.image_h)):
+        cols *= size
+        cols -= pad
+        cols /= scale
+        np.clip(cols, 0, limit, out=cols)
     return b
 
 

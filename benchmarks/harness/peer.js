@@ -94,17 +94,21 @@ async function cameraLoop(mode, seconds, depth = 2) {
   const inFlight = mode === "pipelined" ? depth : 1;
   await det.detect(video); // untimed: wakes the threads, sizes the buffers
   let frames = 0;
+  const stages = {}; // stage -> per-frame ms (the detector's lastTimings)
   const start = performance.now();
   const end = start + seconds * 1000;
   const lane = async () => {
     while (performance.now() < end) {
       await det.detect(video);
       frames++;
+      for (const [k, v] of Object.entries(det.lastTimings ?? {})) (stages[k] ??= []).push(v);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
   const elapsed = (performance.now() - start) / 1000;
-  return { frames, seconds: elapsed, fps: frames / elapsed };
+  const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const stagesMs = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, median(v)]));
+  return { frames, seconds: elapsed, fps: frames / elapsed, stagesMs };
 }
 
 function cameraClear() {

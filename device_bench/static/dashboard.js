@@ -45,7 +45,7 @@
     return text.length <= chars ? text : text.slice(0, chars - 1) + "…";
   }
 
-  // Horizontal bars: one per device (and backend) for the chosen model variant. On a narrow
+  // Horizontal bars: one per device (and engine, backend) for the chosen model variant. On a narrow
   // screen each label sits above its bar, using the whole width; the chart grows with the
   // number of bars so that each stays readable.
   function drawFps(svg, variant) {
@@ -66,7 +66,7 @@
       const y = top + i * band;
       const barY = stacked ? y + 15 : y + band * 0.15, barH = stacked ? band - 19 : band * 0.7;
       const width = Math.max(1, ((w - left - right) * row.median_fps) / max);
-      const full = `${row.device} · ${row.backend}`;
+      const full = `${row.device} · ${row.runtime} ${row.backend}`;
       const bar = el("rect", { class: "bar", x: left, y: barY, width, height: barH });
       bar.appendChild(el("title", {}, `${full}: ${row.median_fps.toFixed(1)} FPS, ${row.count} reports`));
       svg.appendChild(bar);
@@ -126,7 +126,7 @@
     if (front.length > 1) svg.appendChild(el("polyline", { class: "frontier", points: path }));
     points.forEach((p, i) => {
       const cx = sx(p.median_latency_ms), cy = sy(p.map);
-      const text = `${p.variant}: ${p.median_latency_ms.toFixed(1)} ms (${p.median_fps.toFixed(1)} FPS), mAP ${p.map.toFixed(3)}, ${p.count} reports`;
+      const text = `${p.variant} on ${p.runtime}: ${p.median_latency_ms.toFixed(1)} ms (${p.median_fps.toFixed(1)} FPS), mAP ${p.map.toFixed(3)}, ${p.count} reports`;
       const dot = el("circle", { class: p.pareto ? "point pareto" : "point", cx, cy, r: 5 });
       dot.appendChild(el("title", {}, text));
       svg.appendChild(dot);

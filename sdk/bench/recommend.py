@@ -23,9 +23,13 @@ class RecommendError(RuntimeError):
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The chosen variant and the evidence behind it."""
+    """The chosen variant and the evidence behind it: which export (``variant``,
+    model/format/quantization) to run on which engine (``runtime``: tfjs, litert, ort, ...)."""
 
     variant: str
+    format: str | None
+    quantization: str | None
+    runtime: str | None  # None from a collector that predates the engine dimension
     map: float
     median_fps: float
     reports: int
@@ -100,12 +104,18 @@ def pick(variants: Sequence[dict[str, Any]], min_fps: float) -> Recommendation |
     if not fast_enough:
         return None
     best = max(fast_enough, key=lambda v: (v["map"], v["median_fps"]))
-    return Recommendation(best["variant"], best["map"], best["median_fps"], best["count"],
+    return Recommendation(best["variant"], best.get("format"), best.get("quantization"),
+                          best.get("runtime"), best["map"], best["median_fps"], best["count"],
                           best["devices"], len(known))
 
 
 def _fps(row: dict[str, Any]) -> str:
     return f"{row['median_fps']:.1f} FPS"
+
+
+def _named(row: dict[str, Any]) -> str:
+    """A variants row as a person reads it: ``fast/tflite/int8 on litert``."""
+    return f"{row['variant']} on {row['runtime']}" if row.get("runtime") else row["variant"]
 
 
 def explain(variants: Sequence[dict[str, Any]], min_fps: float, device: str,
@@ -131,17 +141,17 @@ def explain(variants: Sequence[dict[str, Any]], min_fps: float, device: str,
             f"{len(variants)} variant(s) have reports on devices matching {device!r}, but "
             f"none has a known mAP (exports made before the sdk recorded it, or reports that "
             f"do not carry it): re-export ('make demo' or 'sdk export') and run the benchmark "
-            f"again. The fastest was {fastest['variant']} at {_fps(fastest)}"
+            f"again. The fastest was {_named(fastest)} at {_fps(fastest)}"
             f"{'' if fastest['median_fps'] >= min_fps else f' (below {min_fps:g} FPS)'}.",
             fastest)
     fastest = max(known, key=lambda v: (v["median_fps"], v["map"]))
-    unknown_fast = [v["variant"] for v in variants
+    unknown_fast = [_named(v) for v in variants
                     if v.get("map") is None and v["median_fps"] >= min_fps]
     also = (f" {', '.join(unknown_fast)} reach(es) it, but without a known mAP."
             if unknown_fast else "")
     return Explanation(
         Failure.TOO_SLOW,
         f"no variant with a known mAP reaches {min_fps:g} FPS on devices matching "
-        f"{device!r}: the fastest, {fastest['variant']} (mAP {fastest['map']:.3f}), runs at "
+        f"{device!r}: the fastest, {_named(fastest)} (mAP {fastest['map']:.3f}), runs at "
         f"{_fps(fastest)}.{also} Lower --min-fps to {fastest['median_fps']:.1f} or less, or "
         f"benchmark a smaller quantization.", fastest)

@@ -19,6 +19,9 @@ def recommend(device: str, min_fps: float, server: str, cacert: str | None,
               as_json: bool) -> None:
     """Pick the most accurate model variant whose collected FPS on DEVICE meets MIN_FPS.
 
+    The answer names the export (model, format, quantization) and the engine that ran it at
+    that speed (the same export can run on several engines at different speeds).
+
     Without an answer it says which condition failed (no reports from such a device, no
     variant with a known mAP, none fast enough) and which variant came closest; the exit
     code is then 1.
@@ -46,7 +49,7 @@ def recommend(device: str, min_fps: float, server: str, cacert: str | None,
                                "message": why.message, "candidate": why.candidate}, indent=2))
         raise click.exceptions.Exit(1)
     if why.candidate is not None:
-        keys = ("variant", "map", "median_fps", "count", "devices")
+        keys = ("variant", "runtime", "map", "median_fps", "count", "devices")
         print_rows("Best candidate", [{k: why.candidate.get(k) for k in keys}], False)
     # "Error: " comes first: wrap so that every line fits an 80-column terminal.
     raise click.ClickException(textwrap.fill(why.message, 72, break_on_hyphens=False))

@@ -132,7 +132,8 @@ export declare class WorkerDetector {
   readonly info: DetectorInfo;
   readonly spec: DetectorSpec;
   lastTimings: Timings | null;
-  /** Several calls may be in flight; an ImageBitmap passed in is transferred (closed). */
+  /** Several calls may be in flight; an ImageBitmap or VideoFrame passed in is transferred
+   * (closed here); a video element is sent as its current VideoFrame. */
   detect(input: ImageInput, options?: DetectOptions): Promise<Detection[]>;
   runModel(input: Float32Array | Uint8Array | Int8Array):
     Promise<{ outputs: Float32Array[]; timings: { inference: number; readback: number } }>;

@@ -17,6 +17,13 @@ export const SPECIFIERS = Object.freeze([
   "fs", "path", "os", "perf_hooks", "worker_threads",
 ]);
 
+// Package names importPackage() takes -> their bare specifiers.
+const SPECIFIER_OF = {
+  tfjs: "@tensorflow/tfjs", "tfjs-wasm": "@tensorflow/tfjs-backend-wasm",
+  "tfjs-webgpu": "@tensorflow/tfjs-backend-webgpu", litert: "@litertjs/core",
+  "ort-wasm": "onnxruntime-web/wasm", "ort-webgpu": "onnxruntime-web/webgpu",
+};
+
 let resolved = null; // specifier -> absolute URL, set in workers by useImports()
 const blobModules = new Map(); // specifier -> Promise of the module loaded from a rewritten copy
 
@@ -109,12 +116,6 @@ export async function importPackage(name) {
     throw err;
   }
 }
-
-const SPECIFIER_OF = {
-  tfjs: "@tensorflow/tfjs", "tfjs-wasm": "@tensorflow/tfjs-backend-wasm",
-  "tfjs-webgpu": "@tensorflow/tfjs-backend-webgpu", litert: "@litertjs/core",
-  "ort-wasm": "onnxruntime-web/wasm", "ort-webgpu": "onnxruntime-web/webgpu",
-};
 
 /**
  * The folder holding a package's .wasm files: `explicit` when given, else beside the

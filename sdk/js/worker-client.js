@@ -1,9 +1,9 @@
 // The detector in Web Workers: the page stays responsive while a model runs, and frames are
 // pipelined. loadInWorker() starts two workers (worker.js): a "prep" worker that reads each
 // frame's pixels and preprocesses them, and an "engine" worker that runs the model and the
-// post-processing and answers the page. Frames go over as ImageBitmaps (transferred, not
-// copied), inputs between the workers as recycled buffers; several detect() calls may be in
-// flight, so frame n+1 is prepared while frame n runs.
+// post-processing and answers the page. Frames go over as VideoFrames or ImageBitmaps
+// (transferred, not copied), inputs between the workers as recycled buffers; several
+// detect() calls may be in flight, so frame n+1 is prepared while frame n runs.
 import { pageImports } from "./vendor.js";
 
 /** Calls pending in a group of workers by request id (an answer may come from another
@@ -62,15 +62,26 @@ class WorkerChannel {
   }
 }
 
-/** The frame to send: an ImageBitmap (transferred), or ImageData / pixel data (copied). */
+/** True for what postMessage can transfer instead of copy (and closes on this side). */
+function transferable(frame) {
+  return (typeof ImageBitmap !== "undefined" && frame instanceof ImageBitmap) ||
+    (typeof VideoFrame !== "undefined" && frame instanceof VideoFrame);
+}
+
+/**
+ * The frame to send: a video's current frame as a VideoFrame (no pixel copy on this thread:
+ * the worker reads it), other images as an ImageBitmap, both transferred; ImageData or
+ * pixel data are copied.
+ */
 async function frameOf(input) {
-  if (typeof ImageBitmap !== "undefined" && input instanceof ImageBitmap) return input;
+  if (transferable(input)) return input;
   if (typeof ImageData !== "undefined" && input instanceof ImageData) {
     return { data: input.data, width: input.width, height: input.height, channels: 4 };
   }
   if (input?.data && Number.isInteger(input.channels)) return input;
-  if (input?.tagName === "VIDEO" && input.readyState < 2) {
-    throw new Error("the video has no frame yet: wait for 'loadeddata'");
+  if (input?.tagName === "VIDEO") {
+    if (input.readyState < 2) throw new Error("the video has no frame yet: wait for 'loadeddata'");
+    if (typeof VideoFrame === "function") return new VideoFrame(input);
   }
   return createImageBitmap(input);
 }
@@ -88,17 +99,25 @@ export class WorkerDetector {
   /**
    * Detect objects in a frame. Several calls may be in flight (they are answered in order).
    * @param {ImageBitmap|HTMLVideoElement|HTMLImageElement|HTMLCanvasElement|OffscreenCanvas|
-   *   ImageData|VideoFrame|{data, width, height, channels}} input an ImageBitmap is
-   *   transferred to the worker (closed here); other images are copied into one.
+   *   ImageData|VideoFrame|{data, width, height, channels}} input an ImageBitmap or
+   *   VideoFrame is transferred to the worker (closed here); a video's current frame goes
+   *   as a VideoFrame, other images as an ImageBitmap.
    * @param {object} [options] {minScore, maxDetections, iouThreshold}.
    */
   async detect(input, options = {}) {
     const frame = await frameOf(input);
-    const transfer = typeof ImageBitmap !== "undefined" && frame instanceof ImageBitmap
-      ? [frame] : [];
-    // With a prep worker, it forwards the call's id with the input and the engine answers.
-    const result = await (this.prep ?? this.engine).call({ type: "detect", frame, options },
-      transfer);
+    const transfer = transferable(frame) ? [frame] : [];
+    let result;
+    try {
+      // With a prep worker, it forwards the call's id with the input and the engine answers.
+      result = await (this.prep ?? this.engine).call({ type: "detect", frame, options },
+        transfer);
+    } catch (err) {
+      // A frame made here and never transferred (a dead worker) would hold a camera buffer
+      // until garbage collected; after a transfer, close() is a no-op.
+      if (frame !== input) frame.close?.();
+      throw err;
+    }
     this.lastTimings = result.timings;
     return result.detections;
   }

@@ -10,6 +10,7 @@ only when used.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -95,9 +96,20 @@ class Backend(ABC):
         except PackageNotFoundError:
             return "unknown"
 
+    def input_tensor(self) -> Callable[[], np.ndarray] | None:
+        """An accessor of the engine's own input array, for writing an input in place.
+
+        Calling it returns a writable [1, H, W, 3] array of the model's input dtype; write
+        the input, drop the array, then call :meth:`invoke` without arguments. Engines whose
+        input memory is not exposed return None (the default): pass the input to
+        :meth:`invoke` instead.
+        """
+        return None
+
     @abstractmethod
-    def invoke(self, inputs: np.ndarray) -> None:
-        """Run the model on a [1, H, W, 3] input (dtype per spec)."""
+    def invoke(self, inputs: np.ndarray | None = None) -> None:
+        """Run the model on a [1, H, W, 3] input (dtype per spec); None: on the input
+        written through :meth:`input_tensor`."""
 
     @abstractmethod
     def read(self) -> tuple[np.ndarray, np.ndarray]:

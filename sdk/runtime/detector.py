@@ -6,8 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sdk import pipeline  # the module, not its names: sdk.pipeline imports this package
-from sdk.preprocess import preprocess
+from sdk.preprocess import Letterbox, preprocess_into
 from sdk.runtime.backends import Backend, open_backend
 from sdk.runtime.detection import Detection, Detections, StageTimings
 from sdk.runtime.images import to_rgb
@@ -36,6 +38,18 @@ class Detector:
     def __init__(self, backend: Backend, spec: DetectorSpec, source: Path):
         self.backend, self.spec, self.source = backend, spec, source
         self.last_timings: StageTimings | None = None
+        self._in_place = backend.input_tensor()
+        # Engines without an exposed input buffer get one reused array: no per-frame allocation.
+        self._staged = (None if self._in_place is not None else
+                        np.empty((1, *spec.input.size, 3), np.dtype(spec.input.dtype)))
+
+    def _write_input(self, rgb: np.ndarray) -> Letterbox:
+        """Preprocess ``rgb`` straight into the engine's input (or the reused array)."""
+        if self._in_place is None:
+            return preprocess_into(rgb, self.spec.input, self._staged)
+        # The array from the accessor dies when this call returns: LiteRT invokes only when
+        # no array into its buffers is alive.
+        return preprocess_into(rgb, self.spec.input, self._in_place())
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -62,9 +76,9 @@ class Detector:
                       max_detections: int | None = None) -> Detections:
         """Like :meth:`detect` but returns arrays (no per-detection Python objects)."""
         t0 = time.perf_counter()
-        inputs, geometry = preprocess(to_rgb(image), self.spec.input)
+        geometry = self._write_input(to_rgb(image))
         t1 = time.perf_counter()
-        self.backend.invoke(inputs)
+        self.backend.invoke(self._staged)
         t2 = time.perf_counter()
         boxes, scores = self.backend.read()
         t3 = time.perf_counter()

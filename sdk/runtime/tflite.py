@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +117,17 @@ class TFLiteBackend(Backend):
             raise SpecError(f"{source}: not valid JSON ({exc.msg})") from exc
         return DetectorSpec.from_dict(data, source)
 
-    def invoke(self, inputs: np.ndarray) -> None:
-        """Run the model on a [1, H, W, 3] input of the spec's dtype."""
-        self.interp.set_tensor(self.input["index"], inputs)
+    def input_tensor(self) -> Callable[[], np.ndarray]:
+        """The interpreter's input buffer (``Interpreter.tensor``): preprocessing writes
+        there, which saves the copy of ``set_tensor``. LiteRT refuses to invoke while an
+        array from it is alive, hence an accessor rather than the array."""
+        return self.interp.tensor(self.input["index"])
+
+    def invoke(self, inputs: np.ndarray | None = None) -> None:
+        """Run the model on a [1, H, W, 3] input of the spec's dtype (None: on what was
+        written through :meth:`input_tensor`)."""
+        if inputs is not None:
+            self.interp.set_tensor(self.input["index"], inputs)
         self.interp.invoke()
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:

@@ -65,6 +65,34 @@ def test_impossible_budget_is_a_clear_error(server):
     assert result.exit_code == 1 and "no variant" in result.output
 
 
+def test_the_recommendation_names_format_quantization_and_engine(tmp_path):
+    """One export, two engines on the same device: the faster engine is named, and the slower
+    one is not averaged into it."""
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite'}",
+                      "RATE_LIMIT_PER_MINUTE": 0, "KNOWN_MODEL_HASHES": None,
+                      "MIN_REPORTS": 1, "MODEL_METRICS": {"fast/onnx/int8": {"map": 0.28}}})
+    client = app.test_client()
+    for engine, backend, p50 in [("ort", "wasm", 50.0), ("onnxruntime", "cpu", 20.0)]:
+        report = with_latency(example_report({
+            "device": {"name": "ThinkPad"}, "runtime": {"name": engine, "backend": backend},
+            "model": {"name": "fast", "format": "onnx", "quantization": "int8"}}), p50)
+        assert client.post("/api/v1/reports", json=report).status_code == 201
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_port}"
+        (row,) = json.loads(_recommend(url, "--device", "thinkpad", "--min-fps", "30",
+                                       "--json").output)
+        assert (row["variant"], row["format"], row["quantization"], row["runtime"]) == (
+            "fast/onnx/int8", "onnx", "int8", "onnxruntime")
+        assert row["median_fps"] == pytest.approx(50) and row["reports"] == 1  # not merged
+        text = _recommend(url, "--device", "thinkpad", "--min-fps", "100").output
+        assert "fast/onnx/int8 on onnxruntime" in " ".join(text.split())
+    finally:
+        httpd.shutdown()
+        shutdown(app)
+
+
 def test_unreachable_server(tmp_path):
     result = _recommend("http://127.0.0.1:9", "--device", "x", "--min-fps", "1")
     assert result.exit_code == 1 and "cannot read variants" in result.output

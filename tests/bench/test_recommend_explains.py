@@ -90,7 +90,7 @@ def test_nothing_fast_enough_names_the_fastest_known_candidate(server: str) -> N
     assert result.exit_code == 1
     text = _text(result.output)
     assert "no variant with a known mAP reaches 60 FPS" in text
-    assert "fast/tfjs/uint8 (mAP 0.610), runs at 26.3 FPS" in text
+    assert "fast/tfjs/uint8 on tfjs (mAP 0.610), runs at 26.3 FPS" in text  # export and engine
     assert "Best candidate" in text and "26.3" in text  # and its numbers, as a table
     assert max(len(line) for line in result.output.splitlines()) <= 80
 

@@ -187,8 +187,8 @@ def test_openapi_document(client: FlaskClient) -> None:
     for ref in _refs(doc):
         assert ref.removeprefix("#/components/schemas/") in schemas, ref
     params = {p["name"] for p in doc["paths"]["/reports"]["get"]["parameters"]}
-    assert params == {"device", "model", "format", "quantization", "backend", "valid", "limit",
-                      "cursor"}  # fmt: skip
+    assert params == {"device", "model", "format", "quantization", "runtime", "backend", "valid",
+                      "limit", "cursor"}  # fmt: skip
 
 
 def test_oversized_chunked_body_is_413(client: FlaskClient) -> None:

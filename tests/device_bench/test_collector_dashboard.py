@@ -49,6 +49,22 @@ def test_table_filters_and_download_links(post: Any, client: Any) -> None:
     assert 'class="low-count"' in low
 
 
+def test_engine_column_and_filter(post: Any, client: Any) -> None:
+    tflite = {"format": "tflite", "quantization": "int8"}
+    post(example_report({"model": tflite, "runtime": {"name": "litert", "backend": "wasm"}}))
+    post(example_report({"model": {"format": "onnx", "quantization": "int8"},
+                         "runtime": {"name": "ort", "backend": "wasm"}}))
+    html = client.get("/bench/").text
+    body = html.split("<tbody>")[1]
+    assert "<th>Engine</th>" in html
+    assert '<td data-label="Engine">litert</td>' in body
+    assert '<td data-label="Engine">ort</td>' in body
+    filtered = client.get("/bench/?runtime=ort").text
+    assert '<option value="ort" selected>' in filtered
+    assert "litert</td>" not in filtered.split("<tbody>")[1]
+    assert [c["runtime"] for c in _chart_data(filtered)["cells"]] == ["ort"]
+
+
 def test_scatter_data_carries_the_frontier(post: Any, client: Any) -> None:
     post(example_report())
     post(with_latency(example_report({"model": {"name": "accurate"}}), 80.0))

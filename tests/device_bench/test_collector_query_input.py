@@ -20,7 +20,7 @@ from tests.device_bench.conftest import PG_SKIP_REASON, _postgres_schema_url
 
 URL = "/api/v1/reports"
 READS = (URL, f"{URL}.csv", "/api/v1/leaderboard", "/api/v1/leaderboard.csv", "/api/v1/variants")
-FILTERS = ("device", "model", "quantization", "backend")
+FILTERS = ("device", "model", "quantization", "runtime", "backend")
 
 
 @pytest.fixture

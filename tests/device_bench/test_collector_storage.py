@@ -174,6 +174,32 @@ def test_variants_and_pareto_frontier(populated: None, client: Any) -> None:
     assert fast_tfjs["pareto"] and fast_int8["pareto"]
 
 
+def test_engines_are_ranked_apart(post: Any, client: Any) -> None:
+    """One export on one device run by two engines (Python onnxruntime, onnxruntime-web in a
+    browser): two leaderboard cells, two variant points, each named by its engine."""
+    onnx = {"name": "accurate", "format": "onnx", "quantization": "fp32"}
+    for p50 in (10.0, 12.0, 14.0):
+        _submit(post, "Laptop", p50, model=onnx,
+                runtime={"name": "onnxruntime", "version": "1.32.0", "backend": "cpu"})
+    for p50 in (40.0, 50.0):
+        _submit(post, "Laptop", p50, model=onnx,
+                runtime={"name": "ort", "version": "1.30.0", "backend": "wasm"})
+    cells = client.get("/api/v1/leaderboard?device=laptop").json["cells"]
+    assert [(c["runtime"], c["backend"], c["count"]) for c in cells] == [
+        ("onnxruntime", "cpu", 3), ("ort", "wasm", 2)]  # fastest first
+    ort = client.get("/api/v1/leaderboard?runtime=ort").json["cells"]
+    assert [(c["device"], c["runtime"]) for c in ort] == [("Laptop", "ort")]
+    items = client.get("/api/v1/variants?device=laptop").json["items"]
+    assert [(v["variant"], v["runtime"], v["median_latency_ms"], v["map"]) for v in items] == [
+        ("accurate/onnx/fp32", "onnxruntime", 12.0, 0.41),
+        ("accurate/onnx/fp32", "ort", 45.0, 0.41)]  # one accuracy: the engines share the export
+    assert [v["pareto"] for v in items] == [True, False]
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/leaderboard.csv?device=lap").text)))
+    assert [r["runtime"] for r in rows] == ["onnxruntime", "ort"]
+    listed = client.get("/api/v1/reports?runtime=ort").json["items"]
+    assert len(listed) == 2 and {r["report"]["runtime"]["name"] for r in listed} == {"ort"}
+
+
 def test_sqlite_connect_waits_for_a_writer_before_switching_to_wal(tmp_path) -> None:
     """A process starting while another holds a write transaction on a new database."""
     import sqlite3

@@ -42,6 +42,7 @@ def _sample(device: str, fps: float, model: str = "fast", **kw: str) -> SimpleNa
     p50 = 1000 / fps
     return SimpleNamespace(device=device, model=model, format=kw.get("format", "tflite"),
                            quantization=kw.get("quantization", "int8"),
+                           runtime=kw.get("runtime", "litert"),
                            backend=kw.get("backend", "xnnpack"), fps=fps, p50_ms=p50,
                            p90_ms=p50 * 1.2)  # fmt: skip
 
@@ -73,4 +74,16 @@ def test_variants_without_map_are_listed_but_off_the_frontier() -> None:
     assert [(r["variant"], r["map"], r["pareto"]) for r in rows] == [
         ("custom/tflite/int8", None, False),
         ("fast/tflite/int8", 0.3, True),
+    ]
+
+
+def test_one_export_on_two_engines_is_two_cells_and_two_variants() -> None:
+    samples = [_sample("mac", 40, runtime="litert", backend="wasm"),
+               _sample("mac", 20, runtime="tfjs", backend="wasm")]
+    assert [(r["runtime"], r["median_fps"]) for r in cells(samples, 1)] == [
+        ("litert", 40), ("tfjs", 20)]
+    rows = variants(samples, {"fast/tflite/int8": {"map": 0.27}})
+    assert [(r["variant"], r["runtime"], r["map"], r["pareto"]) for r in rows] == [
+        ("fast/tflite/int8", "litert", 0.27, True),
+        ("fast/tflite/int8", "tfjs", 0.27, False),  # as accurate, slower: off the frontier
     ]

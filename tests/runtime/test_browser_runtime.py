@@ -265,6 +265,50 @@ def test_worker_gives_the_main_thread_detections(page, folder, probe_pngs):
     assert errors == []
 
 
+def test_worker_reads_a_video_as_a_video_frame(page, busy_image):
+    """A <video> goes to the worker as its current VideoFrame (no pixel copy on the page):
+    the detections are those of load() on the main thread reading the same video."""
+    tab, errors = page
+    result = tab.evaluate("""async ([url, image, threads]) => {
+        const img = await window.image(image);
+        const canvas = Object.assign(document.createElement('canvas'),
+                                     {width: img.naturalWidth, height: img.naturalHeight});
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const video = Object.assign(document.createElement('video'), {muted: true});
+        video.srcObject = canvas.captureStream();
+        const playing = video.play(); // settles once a frame has arrived
+        // A canvas stream emits a frame when the canvas is drawn: draw until one arrived.
+        for (let i = 0; i < 250 && video.readyState < 2; i++) {
+          ctx.drawImage(img, 0, 0);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        if (video.readyState < 2) throw new Error('the canvas stream gave no frame in 5 s');
+        await playing;
+        const Native = globalThis.VideoFrame;
+        let made = 0;
+        globalThis.VideoFrame = class extends Native {
+          constructor(...args) { super(...args); made++; }
+        };
+        try {
+          const main = await window.sdkLoad(url, {backend: 'wasm', threads});
+          const expected = await main.detect(video);
+          main.dispose();
+          const worker = await window.sdkLoadInWorker(url, {backend: 'wasm', threads});
+          const got = await Promise.all([worker.detect(video), worker.detect(video)]);
+          worker.dispose();
+          return {expected, got, made, size: [video.videoWidth, video.videoHeight]};
+        } finally {
+          globalThis.VideoFrame = Native;
+        }
+    }""", ["/models/tflite-fp32/", f"/images/{busy_image.stem}.png", THREADS])
+    assert result["made"] == 2  # one VideoFrame per detect(video), none left to the fallback
+    assert result["expected"], "the busiest probe image should give detections"
+    for got in result["got"]:
+        assert not parity_problems(_triples(result["expected"]), _triples(got)), result
+    assert errors == []
+
+
 def test_worker_keeps_the_page_responsive(page, probe_pngs):
     """While the worker detects, the page's own tasks (timers: input, paint) keep running."""
     tab, errors = page

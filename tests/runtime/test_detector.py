@@ -85,3 +85,23 @@ def test_tfjs_model_points_to_the_browser_runtime(exports, name):
 def test_repr_names_backend_and_input(exports):
     text = repr(sdk.load(exports.tflite))
     assert "tflite/ai_edge_litert" in text and "96x96 float32" in text
+
+
+def test_detect_writes_the_input_in_place_bit_exact(exports, busy_image):
+    """detect() preprocesses straight into LiteRT's input buffer (no set_tensor copy): the
+    buffer holds exactly what preprocess() returns, the padding included after a frame of
+    another shape, and the detections equal the copying pipeline's."""
+    from sdk.pipeline import detect_image
+    from sdk.preprocess import preprocess
+
+    det = sdk.load(exports.tflite, num_threads=1)
+    wide = np.asarray(Image.open(busy_image).convert("RGB"))
+    tall = np.ascontiguousarray(wide.transpose(1, 0, 2)[:, ::2])  # letterboxed the other way
+    for image in (wide, tall, wide):
+        found = det.detect_arrays(image)
+        expected, _ = preprocess(image, det.spec.input)
+        written = det.backend.interp.get_tensor(det.backend.input["index"])
+        assert written.tobytes() == expected.tobytes()
+        reference = detect_image(det.backend.run, image, det.spec.input, det.spec.nms)
+        assert found.boxes.tobytes() == reference.boxes.tobytes()
+        assert found.scores.tobytes() == reference.scores.tobytes()

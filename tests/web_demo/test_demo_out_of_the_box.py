@@ -113,6 +113,6 @@ def test_phone_to_recommendation(demo: Served, phone: SimpleNamespace,
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     (row,) = json.loads(result.stdout)
-    assert row["variant"] == "fast/tfjs/fp32"
+    assert row["variant"] == "fast/tfjs/fp32" and row["runtime"] == "tfjs"  # export and engine
     assert row["map"] == pytest.approx(expected_map.map)
     assert phone.errors == []

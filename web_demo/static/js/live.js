@@ -1,8 +1,8 @@
 // The live view: runs the detector (in Web Workers) on camera frames, pipelined, or once on a
 // still image, and draws the results over it.
 //
-// Camera frames are captured (an ImageBitmap each) while earlier ones are still being
-// detected: up to PIPELINE_DEPTH frames are in flight, so frame n+1 is captured and
+// Camera frames are captured (a VideoFrame each, read in the prep worker) while earlier ones
+// are still being detected: up to PIPELINE_DEPTH frames are in flight, so frame n+1 is captured and
 // preprocessed in one worker while frame n runs in the other. A new frame is captured only
 // once the camera has presented one since the last capture.
 import { clearOverlay, drawDetections } from "./overlay.js";

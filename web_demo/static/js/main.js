@@ -70,7 +70,8 @@ function adopt(detector, variant) {
   $("backend").textContent = backendText(info);
   Object.assign(document.body.dataset, { detector: "ready", variant: variant.name,
     backend: info.backend, engine: info.engine });
-  const chosen = info.trials ? ` (fastest of ${Object.keys(info.trials).length} tried)` : "";
+  const chosen = info.trials ? ` (fastest of ${Object.keys(info.trials).length} tried in ` +
+    `${fmt(info.chooseMs / 1000)} s)` : "";
   setStatus(`${variant.name} on ${info.engineLabel} ${info.backend}${chosen}: loaded in ` +
     `${fmt(info.loadMs, 0)} ms, first inference ${fmt(info.warmupMs, 0)} ms`);
   stats.reset();
