@@ -61,7 +61,7 @@ class ExportStatus(StrEnum):
     """What became of one export (its value is what the tables and ``--json`` show)."""
 
     OK = "ok"  # parity passed
-    UNCHECKED = "unchecked"  # no runtime here (CoreML off macOS): validated structurally
+    UNCHECKED = "unchecked"  # no runtime here (e.g. TF.js without Node): validated structurally
     DEGRADED = "degraded"  # over budget, kept with allow_degraded
     UP_TO_DATE = "up-to-date"  # skip_up_to_date: the folder was already this export
     FAILED = "failed"  # over budget: nothing written

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from exporters.errors import ExportError, RunnerUnavailableError
+from exporters.errors import ExportError
 from exporters.formats.base import HALF, LOW_BIT, ExportFormat, conversion_error, time_loop
 from exporters.formats.coreml import vision
 from sdk.spec import SPEC_FILENAME, DetectorSpec
@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from exporters.calibration import CalibrationSet
+    from exporters.formats.coreml.mil.runner import InterpreterRunner
     from exporters.source import ExportSource
 
 USAGE = """\
@@ -49,7 +50,8 @@ _WEIGHT_OPS = {"int8": "constexpr_affine_dequantize", "palettize6": "constexpr_l
 class CoreMLFormat(ExportFormat):
     """``model.mlpackage`` (images -> boxes, scores) and ``Detector.mlpackage`` (Vision).
 
-    ``model.mlpackage`` is what the parity gate runs (macOS only); ``Detector.mlpackage``
+    ``model.mlpackage`` is what the parity gate runs (Core ML on macOS, the numpy ML-program
+    interpreter of :mod:`exporters.formats.coreml.mil` elsewhere); ``Detector.mlpackage``
     wraps the same converted program in the pipeline of :mod:`exporters.formats.coreml.vision`.
     Both carry detector.json in ``user_defined_metadata``.
     """
@@ -58,7 +60,8 @@ class CoreMLFormat(ExportFormat):
     quantizations = ("fp16", "int8", "palettize6", "palettize4")
     budget_class: ClassVar[dict[str, str]] = {"fp16": HALF, "int8": LOW_BIT,
                                               "palettize6": LOW_BIT, "palettize4": LOW_BIT}
-    predict_platforms = ("darwin",)  # CoreML prediction needs Apple's CoreML framework
+    # Core ML's own predict needs Apple's framework; elsewhere the interpreter runs the program
+    predict_platforms = ("darwin",)
     converter_packages = ("tensorflow", "coremltools")
     filename, vision_filename = "model.mlpackage", "Detector.mlpackage"
     usage = USAGE
@@ -107,12 +110,18 @@ class CoreMLFormat(ExportFormat):
             raise ExportError(f"{artifact}: no user_defined_metadata[{SPEC_FILENAME!r}]")
         return DetectorSpec.from_dict(json.loads(meta[SPEC_FILENAME]), f"{artifact}:metadata")
 
-    def runner(self, artifact: Path, spec: DetectorSpec) -> CoreMLRunner:
-        if sys.platform not in self.predict_platforms:
-            raise RunnerUnavailableError(
-                "CoreML prediction needs macOS (Apple's CoreML framework); on "
-                f"{sys.platform} the export is validated structurally only")
-        return CoreMLRunner(artifact, spec)
+    def runner(self, artifact: Path, spec: DetectorSpec) -> CoreMLRunner | InterpreterRunner:
+        """Core ML itself on macOS; elsewhere the numpy ML-program interpreter.
+
+        Loading the interpreter refuses a program holding an op it has no kernel for
+        (:class:`~exporters.formats.coreml.mil.errors.UnsupportedOpError`, an
+        :class:`ExportError` naming the op), so such an export fails instead of passing.
+        """
+        if sys.platform in self.predict_platforms:
+            return CoreMLRunner(artifact, spec)
+        from exporters.formats.coreml.mil.runner import InterpreterRunner
+
+        return InterpreterRunner(artifact, spec)
 
     def validate(self, artifact: Path, spec: DetectorSpec) -> dict[str, Any]:
         from exporters.formats.coreml.check import check_detector, check_pipeline

@@ -25,6 +25,7 @@ from sdk.spec import DetectorSpec
 DEPLOYMENT_TARGET = "iOS16"  # mlprogram pipelines with fp16 tensors need iOS 16 / macOS 13
 IMAGE_INPUT = "image"
 CONFIDENCE, COORDINATES = "confidence", "coordinates"  # the names Vision looks for
+IOU_INPUT, CONFIDENCE_INPUT = "iouThreshold", "confidenceThreshold"  # optional NMS inputs
 
 
 def _pre(ct: Any, spec: DetectorSpec) -> Any:
@@ -90,7 +91,7 @@ def _nms(ct: Any, spec: DetectorSpec) -> Any:
         out.dataType = array.FLOAT32
         out.shapeRange.sizeRanges.add(lowerBound=0, upperBound=-1)  # any number of boxes
         out.shapeRange.sizeRanges.add(lowerBound=width, upperBound=width)
-    for name in ("iouThreshold", "confidenceThreshold"):
+    for name in (IOU_INPUT, CONFIDENCE_INPUT):
         feature = model.description.input.add(name=name)
         feature.type.doubleType.SetInParent()
         feature.type.isOptional = True
@@ -98,8 +99,8 @@ def _nms(ct: Any, spec: DetectorSpec) -> Any:
     nms.confidenceInputFeatureName, nms.coordinatesInputFeatureName = (
         f"raw_{CONFIDENCE}", f"raw_{COORDINATES}")
     nms.confidenceOutputFeatureName, nms.coordinatesOutputFeatureName = CONFIDENCE, COORDINATES
-    nms.iouThresholdInputFeatureName = "iouThreshold"
-    nms.confidenceThresholdInputFeatureName = "confidenceThreshold"
+    nms.iouThresholdInputFeatureName = IOU_INPUT
+    nms.confidenceThresholdInputFeatureName = CONFIDENCE_INPUT
     nms.iouThreshold, nms.confidenceThreshold = spec.nms.iou_threshold, spec.nms.score_threshold
     nms.pickTop.perClass = not spec.nms.class_agnostic
     nms.stringClassLabels.vector.extend(spec.labels)
