@@ -1,8 +1,9 @@
-"""The one post-model pipeline: canonical outputs -> thresholds + NMS -> original pixels.
+"""The one post-model pipeline: model outputs -> thresholds + NMS -> original pixels.
 
 The runtime (:mod:`sdk.runtime.detector`), COCO evaluation (:mod:`sdk.evaluate`) and the
 exporters' reference detections all go through :func:`to_pixels`, so a difference between
-them is a difference in the model, never in post-processing.
+them is a difference in the model, never in post-processing. Models with another
+``outputs.kind`` (detectors from elsewhere) go through :func:`outputs_to_pixels`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from sdk.output_kinds import decode
 from sdk.postprocess import postprocess
 from sdk.preprocess import Letterbox, preprocess, unletterbox_boxes
 from sdk.runtime.detection import Detections
-from sdk.spec import InputSpec, NmsSpec
+from sdk.spec import DetectorSpec, InputSpec, NmsSpec
 
 # A batch of preprocessed inputs [B, H, W, 3] -> (boxes [B, N, 4], scores [B, N, C]).
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -26,6 +28,17 @@ def to_pixels(boxes: np.ndarray, scores: np.ndarray, geometry: Letterbox, nms: N
               max_detections: int | None = None) -> Detections:
     """One image's canonical outputs (``[N, 4]``, ``[N, C]``) -> detections in its pixels."""
     raw = postprocess(boxes, scores, nms, score_threshold, iou_threshold, max_detections)
+    return Detections(unletterbox_boxes(raw.boxes, geometry), raw.scores, raw.classes)
+
+
+def outputs_to_pixels(outputs: Sequence[np.ndarray], spec: DetectorSpec, geometry: Letterbox,
+                      score_threshold: float | None = None,
+                      iou_threshold: float | None = None,
+                      max_detections: int | None = None) -> Detections:
+    """One image's outputs of any ``spec.outputs.kind`` (batch of one, in the order of
+    ``spec.outputs.tensor_names``) -> detections in its pixels."""
+    raw = decode(outputs, spec.outputs, spec.num_classes, spec.input.size, spec.nms,
+                 score_threshold, iou_threshold, max_detections)
     return Detections(unletterbox_boxes(raw.boxes, geometry), raw.scores, raw.classes)
 
 

@@ -10,6 +10,12 @@ Conventions written down once:
   relative to the model input frame (i.e. the letterboxed image), not clipped.
 * ``scores`` are ``[1, N, C]`` float, already activated (sigmoid or softmax without the
   background column), one column per label.
+* Those two are ``outputs.kind = "canonical"`` (the default). Detectors trained elsewhere
+  declare another kind instead: ``"detections"`` (the four post-NMS outputs of
+  ``TFLite_Detection_PostProcess``: locations ``[1, N, 4]`` normalized ymin, xmin, ymax,
+  xmax; classes ``[1, N]``; scores ``[1, N]``; num_detections ``[1]``) or ``"yolo"`` (one
+  Ultralytics-style output ``[1, 4+C, N]`` or ``[1, N, 4+C]``: cx, cy, w, h then C
+  activated class scores). :mod:`sdk.output_kinds` turns each into detections.
 * Input pixels are RGB, NHWC. The model sees ``(pixel - mean) / std`` with pixel in 0..255,
   unless ``input.dtype`` is an integer type, in which case the runtime additionally
   quantizes with ``round(x / scale + zero_point)``.
@@ -29,6 +35,19 @@ SPEC_FILENAME = "detector.json"
 _RESIZE_MODES = ("letterbox", "stretch")
 _INPUT_DTYPES = ("float32", "uint8", "int8")
 _BOX_LAYOUTS = ("xyxy",)
+OUTPUT_KINDS = ("canonical", "detections", "yolo")
+YOLO_LAYOUTS = ("features_first", "anchors_first")  # [1, 4+C, N] | [1, N, 4+C]
+YOLO_BOX_UNITS = ("pixels", "normalized")
+# The output names each kind reads, in the order engines return them.
+_KIND_TENSORS = {"canonical": ("boxes", "scores"),
+                 "detections": ("locations", "classes", "scores", "num_detections"),
+                 "yolo": ("predictions",)}
+# Fields that only some kinds use: left out of detector.json for the others, so canonical
+# files stay exactly as they were before kinds existed.
+_KIND_FIELDS = {"canonical": ("boxes", "scores", "order", "box_layout", "num_anchors"),
+                "detections": ("kind", "locations", "classes", "scores", "num_detections",
+                               "label_offset"),
+                "yolo": ("kind", "predictions", "layout", "box_units", "num_anchors")}
 
 
 class SpecError(ValueError):
@@ -57,13 +76,36 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """Names, order and layout of the two canonical output tensors."""
+    """Which output form the model has (``kind``) and the names of its output tensors.
+
+    ``canonical``: ``boxes`` + ``scores``. ``detections``: ``locations``, ``classes``,
+    ``scores``, ``num_detections``; class id ``label_offset`` is ``labels[0]``. ``yolo``:
+    ``predictions`` in ``layout`` with boxes in ``box_units`` of the model input.
+    """
 
     boxes: str = "boxes"
     scores: str = "scores"
     order: tuple[str, ...] = ("boxes", "scores")
     box_layout: str = "xyxy"
     num_anchors: int = 0
+    kind: str = "canonical"
+    locations: str = ""
+    classes: str = ""
+    num_detections: str = ""
+    label_offset: int = 0
+    predictions: str = ""
+    layout: str = "features_first"
+    box_units: str = ""
+
+    @property
+    def tensor_names(self) -> tuple[str, ...]:
+        """The output tensors this kind reads, in the order engines return them."""
+        return tuple(getattr(self, f) for f in _KIND_TENSORS[self.kind])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: only the fields of this kind."""
+        return {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in asdict(self).items() if k in _KIND_FIELDS[self.kind]}
 
 
 @dataclass(frozen=True)
@@ -107,7 +149,9 @@ class DetectorSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
-        return json.loads(json.dumps(asdict(self)))
+        data = json.loads(json.dumps(asdict(self)))
+        data["outputs"] = self.outputs.to_dict()
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
@@ -183,6 +227,40 @@ def _parse_input(raw: Any, source: str) -> InputSpec:
     return spec
 
 
+def _parse_outputs(raw: Any, source: str) -> OutputSpec:
+    _check(isinstance(raw, dict), source, "outputs", "must be an object")
+    kind = raw.get("kind", "canonical")
+    _check(kind in OUTPUT_KINDS, source, "outputs.kind",
+           f"must be one of {OUTPUT_KINDS}, got {kind!r}")
+    unknown = set(raw) - set(_KIND_FIELDS[kind]) - {"kind"}
+    _check(not unknown, source, "outputs",
+           f"has keys {sorted(unknown)} that kind {kind!r} does not use "
+           f"(it reads {sorted(_KIND_FIELDS[kind])})")
+    if kind != "canonical":  # names of models from elsewhere are never guessed
+        for name in _KIND_TENSORS[kind]:
+            _check(name in raw, source, f"outputs.{name}",
+                   f"is required when outputs.kind is {kind!r} (the output tensor's name)")
+    for name in _KIND_TENSORS[kind]:
+        value = raw.get(name, getattr(OutputSpec, name))  # the class holds the defaults
+        _check(isinstance(value, str) and bool(value), source, f"outputs.{name}",
+               "must be a non-empty tensor name")
+    for name in ("num_anchors", "label_offset"):
+        value = raw.get(name, 0)
+        _check(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+               source, f"outputs.{name}", f"must be a non-negative integer, got {value!r}")
+    if kind == "yolo":
+        _check(raw.get("layout", "features_first") in YOLO_LAYOUTS, source, "outputs.layout",
+               f"must be one of {YOLO_LAYOUTS} ([1, 4+C, N] or [1, N, 4+C])")
+        _check(raw.get("box_units") in YOLO_BOX_UNITS, source, "outputs.box_units",
+               f"is required when outputs.kind is 'yolo': one of {YOLO_BOX_UNITS} "
+               f"(cx, cy, w, h in input pixels or in [0, 1])")
+    outputs = OutputSpec(**{**raw, "kind": kind,
+                            "order": tuple(raw.get("order", ("boxes", "scores")))})
+    _check(outputs.box_layout in _BOX_LAYOUTS, source, "outputs.box_layout",
+           f"must be {_BOX_LAYOUTS}")
+    return outputs
+
+
 def _parse_spec(data: Any, source: str) -> DetectorSpec:
     _check(isinstance(data, dict), source, "<root>", "must be a JSON object")
     version = _require(data, "schema_version", source, "")
@@ -197,15 +275,11 @@ def _parse_spec(data: Any, source: str) -> DetectorSpec:
         isinstance(labels, list) and labels and all(isinstance(x, str) and x for x in labels),
         source, "labels", "must be a non-empty list of non-empty strings",
     )
+    outputs = _parse_outputs(data.get("outputs", {}), source)
     try:
-        raw_outputs = data.get("outputs", {})
-        outputs = OutputSpec(**{**raw_outputs,
-                                "order": tuple(raw_outputs.get("order", ("boxes", "scores")))})
         nms = NmsSpec(**data.get("nms", {}))
     except TypeError as exc:
-        raise SpecError(f"{source}: field 'outputs'/'nms': {exc}") from exc
-    _check(outputs.box_layout in _BOX_LAYOUTS, source, "outputs.box_layout",
-           f"must be {_BOX_LAYOUTS}")
+        raise SpecError(f"{source}: field 'nms': {exc}") from exc
     _check(0.0 <= nms.iou_threshold <= 1.0, source, "nms.iou_threshold", "must be in [0, 1]")
     _check(0.0 <= nms.score_threshold <= 1.0, source, "nms.score_threshold", "must be in [0, 1]")
     _check(nms.max_detections > 0, source, "nms.max_detections", "must be positive")

@@ -7,7 +7,7 @@
 // (worker-client.js) runs the same detector in a Web Worker.
 import { ENGINES, engineForFile, engineForFormat, engineNamed } from "./engines/index.js";
 import { PixelReader } from "./image.js";
-import { Postprocessor } from "./postprocess.js";
+import { OutputPostprocessor } from "./postprocess.js";
 import { inputArrayType, Preprocessor } from "./preprocess.js";
 import { parseSpec } from "./spec.js";
 
@@ -234,13 +234,14 @@ export class Detector {
     this.lastTimings = null;
     this.reader = new PixelReader();
     this.pre = new Preprocessor(source.spec.input);
-    this.post = null; // sized on the first outputs
+    this.post = new OutputPostprocessor(source.spec);
   }
 
   /**
    * Run the model alone on a prepared input ([1, H, W, 3] in the spec's dtype): upload,
    * inference, readback. Benchmarks use it to time the engine without pre/post-processing.
-   * @returns {Promise<Float32Array[]>} boxes [N * 4] and scores [N * C].
+   * @returns {Promise<Float32Array[]>} the outputs named by detector.json, in its order:
+   *   canonical boxes [N * 4] and scores [N * C] (see spec.js outputNames for other kinds).
    */
   runModel(input) {
     return this.session.run(input);
@@ -263,10 +264,9 @@ export class Detector {
   async detectPixels(pixels, options = {}, t0 = performance.now()) {
     const { data, geometry } = this.pre.run(pixels);
     const t1 = performance.now();
-    const [boxes, scores] = await this.session.run(data);
+    const outputs = await this.session.run(data);
     const t2 = performance.now();
-    this.post ??= new Postprocessor(boxes.length / 4, this.spec.labels, this.spec.nms);
-    const detections = this.post.run(boxes, scores, geometry, {
+    const detections = this.post.run(outputs, geometry, {
       scoreThreshold: options.minScore, iouThreshold: options.iouThreshold,
       maxDetections: options.maxDetections,
     });

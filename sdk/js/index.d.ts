@@ -105,7 +105,14 @@ export interface DetectorSpec {
     quant_zero_point?: number;
     name: string;
   };
-  outputs: { boxes: string; scores: string; box_layout: "xyxy"; num_anchors: number };
+  /** The output form (README "Bring your own detector"); the tensor names it reads. */
+  outputs: {
+    kind: "canonical" | "detections" | "yolo";
+    boxes: string; scores: string; box_layout: "xyxy"; num_anchors: number;
+    locations?: string; classes?: string; num_detections?: string; label_offset: number;
+    predictions?: string; layout: "features_first" | "anchors_first";
+    box_units?: "pixels" | "normalized";
+  };
   nms: {
     iou_threshold: number;
     score_threshold: number;
@@ -123,7 +130,8 @@ export declare class Detector {
   lastTimings: Timings | null;
   /** Detect objects; a TF.js Tensor3D [H, W, 3|4] is accepted too. */
   detect(input: ImageInput | object, options?: DetectOptions): Promise<Detection[]>;
-  /** The model alone on a prepared [1, H, W, 3] input: boxes [N*4], scores [N*C]. */
+  /** The model alone on a prepared [1, H, W, 3] input: the outputs detector.json names, in
+   * its order (canonical: boxes [N*4], scores [N*C]). */
   runModel(input: Float32Array | Uint8Array | Int8Array): Promise<Float32Array[]>;
   dispose(): void;
 }

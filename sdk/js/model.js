@@ -1,6 +1,7 @@
 // Load-time check of a TF.js graph model against its detector.json (the twin of
 // sdk/runtime/contract.py): outputs are found by the names in the spec, shapes are checked,
 // and a mismatch fails at load with the file, the tensor and both shapes in the message.
+import { kindShapes, outputNames } from "./spec.js";
 
 /** Dims of a signature TensorInfo ("-1" for unknown), or null when not recorded. */
 function signatureDims(info) {
@@ -38,12 +39,18 @@ export function bindModel(model, spec, source) {
   checkShape(source, input, signatureDims(model.modelSignature?.inputs?.[input]), [-1, h, w, 3]);
   const sigOutputs = model.modelSignature?.outputs ?? {};
   const nodes = model.outputNodes ?? [];
-  const outputs = [spec.outputs.boxes, spec.outputs.scores];
+  const outputs = outputNames(spec.outputs);
   for (const name of outputs) {
     if (!(name in sigOutputs) && !nodes.includes(name) && !nodes.includes(name.split(":")[0])) {
       throw new Error(`${source}: output '${name}' named in detector.json not found; the ` +
         `model has ${[...Object.keys(sigOutputs), ...nodes].join(", ")}`);
     }
+  }
+  if (spec.outputs.kind !== "canonical") {
+    const shapes = kindShapes(spec);
+    outputs.forEach((name, i) => checkShape(source, name, signatureDims(sigOutputs[name]),
+      shapes[i]));
+    return { input, outputs };
   }
   const boxDims = signatureDims(sigOutputs[outputs[0]]);
   const n = boxDims?.[1] ?? -1;

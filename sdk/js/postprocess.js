@@ -159,3 +159,102 @@ export class Postprocessor {
     return out;
   }
 }
+
+// ---- output kinds (a port of sdk/output_kinds.py) -------------------------------------------
+
+/**
+ * One image's YOLO output -> canonical boxes and scores (float32 step by step, as numpy).
+ * @param {Float32Array} pred [(4 + C) * N] ("features_first") or [N * (4 + C)] ("anchors_first").
+ * @param {object} outputs detector.json "outputs" (layout, box_units).
+ * @param {number} numClasses C.
+ * @param {number[]} inputSize detector.json input.size [height, width].
+ * @returns {{boxes: Float32Array, scores: Float32Array}} [N * 4] xyxy normalized, [N * C].
+ */
+export function yoloToCanonical(pred, outputs, numClasses, inputSize) {
+  const f = 4 + numClasses;
+  if (pred.length % f !== 0) {
+    throw new Error(`yolo output has ${pred.length} values, not a multiple of 4 + ${numClasses} ` +
+      "labels");
+  }
+  const n = pred.length / f;
+  const first = outputs.layout !== "anchors_first";
+  const at = first ? (a, k) => pred[k * n + a] : (a, k) => pred[a * f + k];
+  const pixels = outputs.box_units === "pixels";
+  const [h, w] = inputSize;
+  const boxes = new Float32Array(n * 4);
+  const scores = new Float32Array(n * numClasses);
+  const fr = Math.fround;
+  for (let a = 0; a < n; a++) {
+    const cx = at(a, 0);
+    const cy = at(a, 1);
+    const hw = fr(at(a, 2) * 0.5);
+    const hh = fr(at(a, 3) * 0.5);
+    const box = [fr(cx - hw), fr(cy - hh), fr(cx + hw), fr(cy + hh)];
+    if (pixels) for (let k = 0; k < 4; k++) box[k] = fr(box[k] / (k % 2 ? h : w));
+    boxes.set(box, 4 * a);
+    for (let c = 0; c < numClasses; c++) scores[a * numClasses + c] = at(a, 4 + c);
+  }
+  return { boxes, scores };
+}
+
+/**
+ * One image's post-NMS outputs (TFLite_Detection_PostProcess) -> detections best first:
+ * label offset, score threshold (strict, float32) and maxDetections only.
+ * @returns {{boxes: number[][], scores: number[], classes: number[]}} model-frame xyxy.
+ */
+export function detectionsToRaw(locations, classes, scores, numDetections, outputs, numClasses,
+  scoreThreshold, maxDetections) {
+  const n = Math.min(Math.trunc(numDetections[0]), locations.length / 4);
+  const thr = Math.fround(scoreThreshold);
+  const keep = [];
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    // Round half up, never truncate 2.9999 to 2 (ids arrive as floats).
+    const id = Math.floor(classes[i] + 0.5) - (outputs.label_offset ?? 0);
+    ids.push(id);
+    if (id >= 0 && id < numClasses && scores[i] > thr) keep.push(i);
+  }
+  keep.sort((a, b) => scores[b] - scores[a] || a - b);
+  if (keep.length > Math.max(maxDetections, 0)) keep.length = Math.max(maxDetections, 0);
+  return {
+    boxes: keep.map((i) => [locations[4 * i + 1], locations[4 * i], locations[4 * i + 3],
+      locations[4 * i + 2]]),
+    scores: keep.map((i) => scores[i]),
+    classes: keep.map((i) => ids[i]),
+  };
+}
+
+/**
+ * Any output kind -> public detections, reusing a Postprocessor for canonical and yolo.
+ * The browser twin of sdk.pipeline.outputs_to_pixels.
+ */
+export class OutputPostprocessor {
+  /** @param {object} spec parsed detector.json (spec.js parseSpec). */
+  constructor(spec) {
+    this.spec = spec;
+    this.post = null; // sized on the first outputs
+  }
+
+  /**
+   * @param {Float32Array[]} outputs the engine's outputs in spec order (spec.js outputNames).
+   * @param {object} geometry preprocess.fit() of the frame.
+   * @param {{scoreThreshold?: number, iouThreshold?: number, maxDetections?: number}} [options]
+   */
+  run(outputs, geometry, options = {}) {
+    const { spec } = this;
+    const kind = spec.outputs.kind ?? "canonical";
+    if (kind === "detections") {
+      const raw = detectionsToRaw(...outputs, spec.outputs, spec.labels.length,
+        options.scoreThreshold ?? spec.nms.score_threshold,
+        options.maxDetections ?? spec.nms.max_detections);
+      return toDetections(raw, geometry, spec.labels);
+    }
+    let [boxes, scores] = outputs;
+    if (kind === "yolo") {
+      ({ boxes, scores } = yoloToCanonical(outputs[0], spec.outputs, spec.labels.length,
+        spec.input.size));
+    }
+    this.post ??= new Postprocessor(boxes.length / 4, spec.labels, spec.nms);
+    return this.post.run(boxes, scores, geometry, options);
+  }
+}

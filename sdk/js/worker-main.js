@@ -8,7 +8,6 @@
 //   hands it back after the inference. With both, frame n+1 is prepared while frame n runs.
 import { load } from "./detector.js";
 import { PixelReader } from "./image.js";
-import { Postprocessor } from "./postprocess.js";
 import { Preprocessor } from "./preprocess.js";
 import { useImports } from "./vendor.js";
 
@@ -80,11 +79,9 @@ async function engineMessage(msg) {
 async function engineInput(msg) {
   const t1 = performance.now();
   try {
-    const [boxes, scores] = await detector.session.run(msg.input);
+    const outputs = await detector.session.run(msg.input);
     const t2 = performance.now();
-    detector.post ??= new Postprocessor(boxes.length / 4, detector.spec.labels,
-      detector.spec.nms);
-    const detections = detector.post.run(boxes, scores, msg.geometry, msg.options);
+    const detections = detector.post.run(outputs, msg.geometry, msg.options);
     const { readback } = detector.session.timings;
     const timings = { preprocess: msg.preprocessMs, inference: t2 - t1 - readback, readback,
       postprocess: performance.now() - t2 };

@@ -1,4 +1,5 @@
-"""Inference engines: run a preprocessed batch, return the canonical ``boxes`` and ``scores``.
+"""Inference engines: run a preprocessed batch, return the outputs ``detector.json`` names
+(canonical ``boxes`` and ``scores``, or the tensors of another ``outputs.kind``).
 
 Every engine subclasses :class:`Backend` and declares what it opens and how reports name it;
 :mod:`sdk.runtime.registry` lists them. Each reads output tensors **by name** from
@@ -112,11 +113,12 @@ class Backend(ABC):
         written through :meth:`input_tensor`."""
 
     @abstractmethod
-    def read(self) -> tuple[np.ndarray, np.ndarray]:
-        """Outputs of the last invoke: (boxes [1, N, 4], scores [1, N, C]) float32."""
+    def read(self) -> tuple[np.ndarray, ...]:
+        """Outputs of the last invoke, float32, in the order of ``spec.outputs.tensor_names``:
+        canonical (boxes [1, N, 4], scores [1, N, C]); see :mod:`sdk.spec` for the others."""
 
-    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``invoke`` then ``read``: [1, H, W, 3] -> (boxes [1, N, 4], scores [1, N, C])."""
+    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``invoke`` then ``read``: [1, H, W, 3] -> the outputs (canonical: boxes, scores)."""
         self.invoke(inputs)
         return self.read()
 

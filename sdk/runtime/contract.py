@@ -39,10 +39,48 @@ def check_input(source: str, spec: DetectorSpec, shape: Sequence[int], dtype: np
             f"{spec.input.quant_zero_point}): images would be quantized wrongly")
 
 
-def check_outputs(source: str, spec: DetectorSpec, boxes_shape: Sequence[int],
-                  scores_shape: Sequence[int]) -> None:
-    """Raise unless boxes are [1, N, 4] and scores [1, N, C] with C = number of labels."""
-    boxes_shape, scores_shape = [int(v) for v in boxes_shape], [int(v) for v in scores_shape]
+def check_outputs(source: str, spec: DetectorSpec, *shapes: Sequence[int]) -> None:
+    """Raise unless the output shapes (in the order of ``spec.outputs.tensor_names``) are
+    what ``spec.outputs.kind`` expects.
+
+    canonical: boxes [1, N, 4] and scores [1, N, C] with C = number of labels; detections:
+    locations [1, N, 4], classes and scores [1, N], num_detections [1]; yolo: [1, 4+C, N]
+    or [1, N, 4+C] as ``outputs.layout`` says. ``-1`` (dynamic) dims pass.
+    """
+    dims = [[int(v) for v in shape] for shape in shapes]
+    names = spec.outputs.tensor_names
+    if len(dims) != len(names):
+        raise RuntimeLoadError(f"{source}: {len(dims)} outputs given, outputs.kind "
+                               f"{spec.outputs.kind!r} reads {len(names)} {list(names)}")
+    c = spec.num_classes
+    kind = spec.outputs.kind
+    if kind == "canonical":
+        _check_canonical(source, spec, dims[0], dims[1])
+        return
+    layout = spec.outputs.layout
+    if kind == "detections":
+        n = dims[0][1] if len(dims[0]) == 3 else -1
+        expected, extra = [[1, -1, 4], [1, n], [1, n], [1]], ""
+    else:
+        first = layout == "features_first"
+        expected = [[1, 4 + c, -1]] if first else [[1, -1, 4 + c]]
+        extra = (f" ({'[1, 4+C, N]' if first else '[1, N, 4+C]'} with C = {c} labels, "
+                 f"outputs.layout {layout!r})")
+    for name, got, want in zip(names, dims, expected, strict=True):
+        if len(got) != len(want) or any(w not in (-1, g) and g != -1
+                                         for g, w in zip(got, want, strict=True)):
+            shown = ", ".join("N" if w == -1 else str(w) for w in want)
+            raise RuntimeLoadError(f"{source}: output '{name}' has shape {got}, detector.json "
+                                   f"(outputs.kind {kind!r}) expects [{shown}]{extra}")
+    if kind == "yolo" and spec.outputs.num_anchors:
+        n = dims[0][2] if layout == "features_first" else dims[0][1]
+        if n not in (-1, spec.outputs.num_anchors):
+            raise RuntimeLoadError(f"{source}: the model has {n} boxes, detector.json "
+                                   f"outputs.num_anchors says {spec.outputs.num_anchors}")
+
+
+def _check_canonical(source: str, spec: DetectorSpec, boxes_shape: list[int],
+                     scores_shape: list[int]) -> None:
     names = spec.outputs
     if len(boxes_shape) != 3 or boxes_shape[0] != 1 or boxes_shape[2] != 4:
         raise RuntimeLoadError(f"{source}: output '{names.boxes}' has shape {boxes_shape}, "
@@ -59,7 +97,7 @@ def check_outputs(source: str, spec: DetectorSpec, boxes_shape: Sequence[int],
 
 def missing_outputs(source: str, spec: DetectorSpec, available: Sequence[str]) -> None:
     """Raise if an output named in the spec is not among the model's ``available`` names."""
-    missing = [n for n in (spec.outputs.boxes, spec.outputs.scores) if n not in available]
+    missing = [n for n in spec.outputs.tensor_names if n not in available]
     if missing:
         raise RuntimeLoadError(f"{source}: output(s) {missing} named in detector.json not "
                                f"found; the model has {sorted(available)}")

@@ -80,10 +80,14 @@ class Detector:
         t1 = time.perf_counter()
         self.backend.invoke(self._staged)
         t2 = time.perf_counter()
-        boxes, scores = self.backend.read()
+        outputs = self.backend.read()
         t3 = time.perf_counter()
-        found = pipeline.to_pixels(boxes[0], scores[0], geometry, self.spec.nms,
-                                   score_threshold, iou_threshold, max_detections)
+        if self.spec.outputs.kind == "canonical":
+            found = pipeline.to_pixels(outputs[0][0], outputs[1][0], geometry, self.spec.nms,
+                                       score_threshold, iou_threshold, max_detections)
+        else:
+            found = pipeline.outputs_to_pixels(outputs, self.spec, geometry, score_threshold,
+                                               iou_threshold, max_detections)
         t4 = time.perf_counter()
         self.last_timings = StageTimings(_ms(t0, t1), _ms(t1, t2), _ms(t2, t3), _ms(t3, t4))
         return found

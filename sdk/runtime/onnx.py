@@ -103,23 +103,23 @@ class OnnxBackend(Backend):
         check_input(source, spec, shape, np.dtype(dtype))
         outputs = {o.name: o for o in self.session.get_outputs()}
         missing_outputs(source, spec, list(outputs))
-        self.names = [spec.outputs.boxes, spec.outputs.scores]
+        self.names = list(spec.outputs.tensor_names)
         shapes = [_shape(outputs[n].shape) for n in self.names]
         if None in shapes:  # symbolic anchor counts: ask the model itself
             h, w = spec.input.size
             probe = np.zeros((1, h, w, 3), np.dtype(spec.input.dtype))
             shapes = [list(o.shape) for o in self.session.run(self.names,
                                                               {self.input_name: probe})]
-        check_outputs(source, spec, shapes[0], shapes[1])
+        check_outputs(source, spec, *shapes)
 
     def invoke(self, inputs: np.ndarray) -> None:
         """Run the model on a [1, H, W, 3] input of the spec's dtype."""
         self._outputs = self.session.run(self.names, {self.input_name: inputs})
 
-    def read(self) -> tuple[np.ndarray, np.ndarray]:
-        """Outputs of the last :meth:`invoke`: (boxes, scores) float32."""
-        boxes, scores = self._outputs
-        return boxes.astype(np.float32, copy=False), scores.astype(np.float32, copy=False)
+    def read(self) -> tuple[np.ndarray, ...]:
+        """Outputs of the last :meth:`invoke`, float32, in the order of
+        ``spec.outputs.tensor_names`` (canonical: boxes, scores)."""
+        return tuple(o.astype(np.float32, copy=False) for o in self._outputs)
 
     @classmethod
     def embedded_spec(cls, model: Path) -> DetectorSpec | None:

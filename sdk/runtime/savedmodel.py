@@ -53,15 +53,17 @@ class SavedModelBackend(Backend):
         check_input(source, spec, [1, *arg.shape[1:]], arg.dtype.as_numpy_dtype)
         outs = self.fn.structured_outputs
         missing_outputs(source, spec, list(outs))
-        self.names = (spec.outputs.boxes, spec.outputs.scores)
-        check_outputs(source, spec, [1, *outs[self.names[0]].shape[1:]],
-                      [1, *outs[self.names[1]].shape[1:]])
+        self.names = spec.outputs.tensor_names
+        # A symbolic batch counts as 1; other unknown dims as -1 (checked as "any").
+        check_outputs(source, spec, *([1, *(-1 if d is None else d
+                                            for d in outs[n].shape[1:])] for n in self.names))
 
     def invoke(self, inputs: np.ndarray) -> None:
         """Run the signature on a [1, H, W, 3] input."""
         self._outputs = self.fn(**{self.input_name: self._tf.constant(inputs)})
 
-    def read(self) -> tuple[np.ndarray, np.ndarray]:
-        """The outputs of the last :meth:`invoke` as numpy: (boxes, scores) float32."""
+    def read(self) -> tuple[np.ndarray, ...]:
+        """The outputs of the last :meth:`invoke` as float32 numpy, in the order of
+        ``spec.outputs.tensor_names`` (canonical: boxes, scores)."""
         return tuple(self._outputs[n].numpy().astype(np.float32, copy=False)
-                     for n in self.names)  # type: ignore[return-value]
+                     for n in self.names)

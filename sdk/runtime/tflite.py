@@ -91,8 +91,8 @@ class TFLiteBackend(Backend):
         outputs = {d["name"]: d for d in self.interp.get_output_details()}
         outputs.update(_signature_outputs(self.interp))
         missing_outputs(source, spec, list(outputs))
-        self.boxes, self.scores = outputs[spec.outputs.boxes], outputs[spec.outputs.scores]
-        check_outputs(source, spec, self.boxes["shape"], self.scores["shape"])
+        self.outputs = [outputs[name] for name in spec.outputs.tensor_names]
+        check_outputs(source, spec, *(d["shape"] for d in self.outputs))
 
     @classmethod
     def embedded_spec(cls, model: Path) -> DetectorSpec | None:
@@ -130,7 +130,7 @@ class TFLiteBackend(Backend):
             self.interp.set_tensor(self.input["index"], inputs)
         self.interp.invoke()
 
-    def read(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copy the outputs of the last :meth:`invoke` out: (boxes, scores) float32."""
-        return (_dequantize(self.interp.get_tensor(self.boxes["index"]), self.boxes),
-                _dequantize(self.interp.get_tensor(self.scores["index"]), self.scores))
+    def read(self) -> tuple[np.ndarray, ...]:
+        """Copy the outputs of the last :meth:`invoke` out, float32, in the order of
+        ``spec.outputs.tensor_names`` (canonical: boxes, scores)."""
+        return tuple(_dequantize(self.interp.get_tensor(d["index"]), d) for d in self.outputs)

@@ -1,8 +1,8 @@
 """Golden JSON for the JavaScript ports, produced by the Python reference.
 
-``sdk/js/postprocess.js`` and ``sdk/js/preprocess.js`` port ``sdk/postprocess.py`` and
-``sdk/preprocess.py`` (with Pillow's resize); the Node tests in this folder run the ports on
-the inputs stored here and compare with the Python results. Run
+``sdk/js/postprocess.js`` and ``sdk/js/preprocess.js`` port ``sdk/postprocess.py``,
+``sdk/output_kinds.py`` and ``sdk/preprocess.py`` (with Pillow's resize); the Node tests in
+this folder run the ports on the inputs stored here and compare with the Python results. Run
 ``python tests/js/make_golden.py`` after changing the Python reference; ``test_js_golden.py``
 fails while the committed file is stale.
 
@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from sdk.pipeline import to_pixels
+from sdk.output_kinds import detections_to_raw, yolo_to_canonical
+from sdk.pipeline import outputs_to_pixels, to_pixels
 from sdk.postprocess import postprocess
 from sdk.preprocess import fit, preprocess, unletterbox_boxes
-from sdk.spec import InputSpec, NmsSpec
+from sdk.spec import DetectorSpec, InputSpec, NmsSpec
 
 GOLDEN = Path(__file__).with_name("golden.json")
 LABELS = ("circle", "square", "triangle")
@@ -174,10 +175,98 @@ def pipeline_cases() -> list[dict[str, Any]]:
     return cases
 
 
+def yolo_outputs(boxes: np.ndarray, scores: np.ndarray, layout: str,
+                 scale: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+    """Normalized xyxy boxes + scores -> one YOLO tensor (batch of one): cx, cy, w, h (times
+    ``scale`` = (width, height) for pixel units) then the scores, in ``layout``."""
+    sx, sy = scale
+    cxcywh = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2 * sx, (boxes[:, 1] + boxes[:, 3]) / 2 * sy,
+                       (boxes[:, 2] - boxes[:, 0]) * sx, (boxes[:, 3] - boxes[:, 1]) * sy], 1)
+    rows = np.concatenate([cxcywh, scores], 1).astype(np.float32)  # [N, 4+C]
+    return (rows.T if layout == "features_first" else rows)[None].copy()
+
+
+def detections_outputs(rng: np.random.Generator, n: int, count: int, offset: int,
+                       num_classes: int) -> list[np.ndarray]:
+    """Post-NMS outputs as TFLite_Detection_PostProcess writes them (batch of one):
+    locations ymin, xmin, ymax, xmax; class ids as floats (some outside the labels, one a
+    hair off an integer); scores mostly descending; the count of valid rows."""
+    xyxy = clustered_boxes(rng, n, 4, (0.2, 0.8), (0.1, 0.4), 0.1, (0.8, 1.2))
+    locations = xyxy[:, [1, 0, 3, 2]]
+    classes = rng.integers(offset - 1, offset + num_classes + 1, n).astype(np.float32)
+    classes[1] = np.float32(offset + 1) - np.float32(1e-4)
+    scores = np.sort(rng.uniform(0.1, 1.0, n).astype(np.float32))[::-1].copy()
+    scores[3], scores[4] = scores[4], scores[3]  # not quite sorted: sorted again, stably
+    scores[5] = scores[6] = np.float32(0.3)  # the threshold exactly: must not pass
+    return [locations[None], classes[None], scores[None], np.array([count], np.float32)]
+
+
+def _kind_case(name: str, spec: DetectorSpec, image: tuple[int, int], outputs: list[np.ndarray],
+               **overrides: Any) -> dict[str, Any]:
+    keys = {"scoreThreshold": "score_threshold", "iouThreshold": "iou_threshold",
+            "maxDetections": "max_detections"}
+    args = {keys[k]: v for k, v in overrides.items()}
+    found = outputs_to_pixels(outputs, spec, fit(*image, spec.input), **args)
+    case: dict[str, Any] = {
+        "name": name, "spec": spec.to_dict(), "image": list(image), "overrides": overrides,
+        "outputs": [_b64(o, "<f4") for o in outputs],
+        "expected": [{"bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]),
+                               float(b[3] - b[1])],
+                      "label": spec.labels[c], "score": float(s), "classId": int(c)}
+                     for b, s, c in zip(found.boxes, found.scores, found.classes, strict=True)],
+    }
+    if spec.outputs.kind == "yolo":  # the decoded tensors, compared bit for bit
+        boxes, scores = yolo_to_canonical(outputs[0], spec.outputs, spec.num_classes,
+                                          spec.input.size)
+        case["canonical"] = {"boxes": _b64(boxes, "<f4"), "scores": _b64(scores, "<f4")}
+    else:
+        thr = overrides.get("scoreThreshold", spec.nms.score_threshold)
+        top = overrides.get("maxDetections", spec.nms.max_detections)
+        raw = detections_to_raw(*outputs, spec.outputs, spec.num_classes, thr, top)
+        case["raw"] = {"boxes": raw.boxes.tolist(), "scores": raw.scores.tolist(),
+                       "classes": raw.classes.tolist()}
+    return case
+
+
+def kind_cases() -> list[dict[str, Any]]:
+    """Outputs of detectors from elsewhere (``outputs.kind`` yolo and detections) -> pixel
+    detections, through :func:`sdk.pipeline.outputs_to_pixels` as ``Detector.detect`` runs it."""
+    rng = np.random.default_rng(4)
+    boxes, scores = _raw_outputs(rng, 300, len(LABELS))
+
+    def spec(outputs: dict[str, Any], **input_fields: Any) -> DetectorSpec:
+        return DetectorSpec.from_dict({
+            "schema_version": 1, "labels": list(LABELS), "outputs": outputs,
+            "input": {"size": [96, 128], **input_fields}}, "golden")
+
+    yolo_px = spec({"kind": "yolo", "predictions": "output0", "box_units": "pixels"})
+    yolo_norm = spec({"kind": "yolo", "predictions": "output0", "layout": "anchors_first",
+                      "box_units": "normalized"}, resize="stretch")
+    dets = spec({"kind": "detections", "locations": "TFLite_Detection_PostProcess",
+                 "classes": "TFLite_Detection_PostProcess:1",
+                 "scores": "TFLite_Detection_PostProcess:2",
+                 "num_detections": "TFLite_Detection_PostProcess:3", "label_offset": 1})
+    dets0 = spec({"kind": "detections", "locations": "location", "classes": "category",
+                  "scores": "score", "num_detections": "number of detections"},
+                 resize="stretch")
+    pixels_first = yolo_outputs(boxes, scores, "features_first", (128.0, 96.0))
+    rows = yolo_outputs(boxes, scores, "anchors_first")
+    return [
+        _kind_case("yolo_pixels_features_first", yolo_px, (640, 427), [pixels_first]),
+        _kind_case("yolo_normalized_anchors_first", yolo_norm, (300, 500), [rows]),
+        _kind_case("yolo_overrides", yolo_px, (427, 640), [pixels_first], scoreThreshold=0.2,
+                   iouThreshold=0.6, maxDetections=5),
+        _kind_case("detections_offset", dets, (640, 427), detections_outputs(rng, 20, 17, 1, 3)),
+        _kind_case("detections_overrides", dets0, (300, 500),
+                   detections_outputs(rng, 25, 25, 0, 3), scoreThreshold=0.5, maxDetections=4),
+        _kind_case("detections_none", dets0, (300, 500), detections_outputs(rng, 10, 0, 0, 3)),
+    ]
+
+
 def golden() -> dict[str, Any]:
     """Everything the Node tests compare against."""
     return {"postprocess": postprocess_cases(), "letterbox": letterbox_cases(),
-            "resize": resize_cases(), "pipeline": pipeline_cases()}
+            "resize": resize_cases(), "pipeline": pipeline_cases(), "kinds": kind_cases()}
 
 
 def render() -> str:

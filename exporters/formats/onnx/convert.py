@@ -50,7 +50,7 @@ def to_onnx(saved_model: Path, spec: DetectorSpec, uint8_input: bool) -> Any:
             function, input_signature=function.input_signature, opset=OPSET)
     del keep  # the loaded SavedModel had to outlive the conversion
     outputs = sorted(o.name for o in model.graph.output)
-    wanted = sorted((spec.outputs.boxes, spec.outputs.scores))
+    wanted = sorted(spec.outputs.tensor_names)
     if outputs != wanted:
         raise ConversionError(f"onnx conversion gave outputs {outputs}, detector.json names "
                               f"{wanted}")

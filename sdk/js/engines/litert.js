@@ -5,6 +5,7 @@
 // the threaded build when isolation allows it, whatever thread count the first model asks
 // for, so later models may use more threads; each model then gets its own count. It needs
 // static shapes: a model whose input is [-1, H, W, 3] is refused at load with the fix.
+import { kindShapes, outputNames } from "../spec.js";
 import { importPackage, wasmFolder } from "../vendor.js";
 
 export const BACKENDS = ["webgpu", "wasm"];
@@ -50,8 +51,9 @@ function loadRuntime(options) {
 /** Index of the tensor called `name` (signature or tensor name) among `details`. */
 function findTensor(details, name, source, role) {
   const bare = name.split(":")[0];
-  const i = details.findIndex((d) => d.name === name || d.name === bare ||
-    d.name.split(":")[0] === bare);
+  // The exact name first: post-processing ops name their outputs OP, OP:1, OP:2, OP:3.
+  let i = details.findIndex((d) => d.name === name);
+  if (i < 0) i = details.findIndex((d) => d.name === bare || d.name.split(":")[0] === bare);
   if (i < 0) {
     throw new Error(`${source}: ${role} '${name}' named in detector.json not found; the model ` +
       `has ${details.map((d) => `${d.name} [${Array.from(d.shape)}]`).join(", ")}`);
@@ -83,7 +85,8 @@ class LiteRtSession {
     this.timings = { inference: 0, readback: 0 };
   }
 
-  /** @returns {Promise<Float32Array[]>} boxes and scores (copies out of the wasm heap). */
+  /** @returns {Promise<Float32Array[]>} the spec's outputs in order (copies out of the wasm
+   * heap): boxes and scores for canonical models. */
   async run(input) {
     const t0 = performance.now();
     const x = new this.litert.Tensor(input, this.shape);
@@ -160,6 +163,12 @@ export const engine = {
           `${spec.input.dtype}`);
       }
       const details = model.getOutputDetails();
+      if (spec.outputs.kind !== "canonical") {
+        const outputs = outputNames(spec.outputs).map((n) => findTensor(details, n, url, "output"));
+        const shapes = kindShapes(spec);
+        outputs.forEach((i, k) => checkShape(url, details[i], shapes[k]));
+        return new LiteRtSession(litert, model, { outputs }, spec, backend, threads);
+      }
       const boxes = findTensor(details, spec.outputs.boxes, url, "output");
       const scores = findTensor(details, spec.outputs.scores, url, "output");
       checkShape(url, details[boxes], [1, -1, 4]);

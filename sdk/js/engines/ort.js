@@ -6,6 +6,7 @@
 // wasm is larger). onnxruntime-web fixes its thread count when its wasm starts, once per
 // page or worker: the first session's `threads` wins, and `threads` reports what is used.
 // Its default would be half the cores, so the count is always set explicitly.
+import { kindShapes, outputNames } from "../spec.js";
 import { importPackage, wasmFolder } from "../vendor.js";
 
 export const BACKENDS = ["webgpu", "wasm"];
@@ -46,7 +47,9 @@ function checkShape(source, name, dims, expected) {
 
 /** The output called `name` (exactly, or without a ":0" suffix). */
 function findOutput(session, name, source) {
-  const found = session.outputNames.find((n) => n === name || n === name.split(":")[0]);
+  // The exact name first: "x:1" must not fall back to "x" when both exist.
+  const found = session.outputNames.find((n) => n === name) ??
+    session.outputNames.find((n) => n === name.split(":")[0]);
   if (!found) {
     throw new Error(`${source}: output '${name}' named in detector.json not found; the model ` +
       `has ${session.outputNames.join(", ")}`);
@@ -69,7 +72,8 @@ class OrtSession {
     this.timings = { inference: 0, readback: 0 };
   }
 
-  /** @returns {Promise<Float32Array[]>} boxes and scores (outputs land on the CPU). */
+  /** @returns {Promise<Float32Array[]>} the spec's outputs in order, boxes and scores for
+   * canonical models (outputs land on the CPU). */
   async run(input) {
     const t0 = performance.now();
     const feeds = { [this.io.input]: new this.ort.Tensor(this.dtype, input, this.shape) };
@@ -124,9 +128,13 @@ export const engine = {
       if (inMeta?.type && inMeta.type !== spec.input.dtype) {
         throw new Error(`${url}: input is ${inMeta.type}, detector.json says ${spec.input.dtype}`);
       }
-      const outputs = [findOutput(session, spec.outputs.boxes, url),
-        findOutput(session, spec.outputs.scores, url)];
+      const outputs = outputNames(spec.outputs).map((n) => findOutput(session, n, url));
       const meta = (name) => shapeOf(session.outputMetadata?.[session.outputNames.indexOf(name)]);
+      if (spec.outputs.kind !== "canonical") {
+        const shapes = kindShapes(spec);
+        outputs.forEach((name, k) => checkShape(url, name, meta(name), shapes[k]));
+        return new OrtSession(ort, session, { input, outputs }, spec, backend);
+      }
       const boxDims = meta(outputs[0]);
       checkShape(url, outputs[0], boxDims, [-1, -1, 4]);
       checkShape(url, outputs[1], meta(outputs[1]), [-1, boxDims?.[1] ?? -1, spec.labels.length]);

@@ -58,13 +58,15 @@ class TfjsSession {
     this.timings = { inference: 0, readback: 0 };
   }
 
-  /** @returns {Promise<Float32Array[]>} boxes and scores. */
+  /** @returns {Promise<Float32Array[]>} the spec's outputs in order (canonical: boxes and
+   * scores). */
   async run(input) {
     const { tf } = this;
     if (tf.getBackend() !== this.backend) await tf.setBackend(this.backend);
     const t0 = performance.now();
-    const outputs = tf.tidy(() => this.model.execute(
-      { [this.io.input]: tf.tensor4d(input, this.shape, "float32") }, this.io.outputs));
+    // execute() returns a lone tensor, not a list, for one output (yolo models).
+    const outputs = [tf.tidy(() => this.model.execute(
+      { [this.io.input]: tf.tensor4d(input, this.shape, "float32") }, this.io.outputs))].flat();
     const t1 = performance.now();
     // Reading the data back forces the backend (GPU or threads) to finish the work.
     const values = await Promise.all(outputs.map((t) => t.data()));
