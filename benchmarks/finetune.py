@@ -97,7 +97,6 @@ def _evaluator(cfg, val):
 def run(name: str, init: str | None, args: argparse.Namespace, data: Path,
         progress: dict[str, Any], save) -> dict[str, Any]:
     """Train one arm (resuming), evaluating each epoch; returns its curve and final metrics."""
-    import sdk.evaluate  # noqa: F401 - before training: a broken import fails now, not after an epoch
     from sdk.data import load_dataset
     from sdk.models.config import DetectorConfig
     from sdk.models.io import CONFIG_FILE

@@ -1,9 +1,10 @@
 """The one post-model pipeline: model outputs -> thresholds + NMS -> original pixels.
 
-The runtime (:mod:`sdk.runtime.detector`), COCO evaluation (:mod:`sdk.evaluate`) and the
-exporters' reference detections all go through :func:`to_pixels`, so a difference between
-them is a difference in the model, never in post-processing. Models with another
-``outputs.kind`` (detectors from elsewhere) go through :func:`outputs_to_pixels`.
+COCO evaluation (:mod:`sdk.evaluate`) and the exporters' reference detections go through
+:func:`to_pixels`; the runtime (:mod:`sdk.runtime.detector`) goes through
+:func:`outputs_to_pixels`, which decodes any ``outputs.kind`` and runs the same
+post-processing (bit for bit on canonical outputs), so a difference between them is a
+difference in the model, never in post-processing.
 """
 
 from __future__ import annotations

@@ -82,12 +82,8 @@ class Detector:
         t2 = time.perf_counter()
         outputs = self.backend.read()
         t3 = time.perf_counter()
-        if self.spec.outputs.kind == "canonical":
-            found = pipeline.to_pixels(outputs[0][0], outputs[1][0], geometry, self.spec.nms,
-                                       score_threshold, iou_threshold, max_detections)
-        else:
-            found = pipeline.outputs_to_pixels(outputs, self.spec, geometry, score_threshold,
-                                               iou_threshold, max_detections)
+        found = pipeline.outputs_to_pixels(outputs, self.spec, geometry, score_threshold,
+                                           iou_threshold, max_detections)
         t4 = time.perf_counter()
         self.last_timings = StageTimings(_ms(t0, t1), _ms(t1, t2), _ms(t2, t3), _ms(t3, t4))
         return found

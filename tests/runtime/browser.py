@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 SDK_JS = REPO / "sdk" / "js"
 NODE_MODULES = REPO / "node_modules"
@@ -169,6 +171,13 @@ def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def browser_marks() -> list[pytest.MarkDecorator]:
+    """``pytestmark`` of a browser test module: browser, slow, skipped without Chromium."""
+    reason = browser_available()
+    return [pytest.mark.browser, pytest.mark.slow,
+            pytest.mark.skipif(reason is not None, reason=reason or "")]
 
 
 def browser_available() -> str | None:

@@ -45,6 +45,17 @@ def exports(tmp_path_factory: pytest.TempPathFactory, tiny_fast: Path) -> Export
 
 
 @pytest.fixture(scope="session")
+def engine_exports(exports: Exports, tiny_fast: Path, tiny_data: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every folder a browser engine runs: TF.js, static TFLite and ONNX (fp32, int8)."""
+    from tests.runtime.browser_models import build_browser_exports
+
+    built = build_browser_exports(tmp_path_factory.getbasetemp() / "browser-exports",
+                                  tiny_fast, tiny_data / "train")
+    return {"tfjs": exports.tfjs, **built}
+
+
+@pytest.fixture(scope="session")
 def busy_image(exports: Exports, probe_images: list[Path]) -> Path:
     """The probe image on which the test model detects the most objects."""
     import sdk

@@ -23,16 +23,13 @@ from tests.runtime.browser import (
     REPO,
     SDK_JS,
     StaticServer,
-    browser_available,
+    browser_marks,
     chromium,
     watch_console,
 )
-from tests.runtime.browser_models import build_browser_exports
 from tests.runtime.matching import parity_problems
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(browser_available() is not None,
-                                 reason=browser_available() or "")]
+pytestmark = browser_marks()
 
 ESBUILD = NODE_MODULES / ".bin" / "esbuild"
 ENTRY = """
@@ -79,15 +76,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def exported(exports, tiny_fast: Path, tiny_data: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    built = build_browser_exports(tmp_path_factory.getbasetemp() / "browser-exports",
-                                  tiny_fast, tiny_data / "train")
-    return {"tfjs": exports.tfjs, **built}
-
-
-@pytest.fixture(scope="module")
-def server(bundle: Path, exported: dict[str, Path], busy_image: Path,
+def server(bundle: Path, engine_exports: dict[str, Path], busy_image: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticServer]:
     from PIL import Image
 
@@ -97,7 +86,7 @@ def server(bundle: Path, exported: dict[str, Path], busy_image: Path,
               "/wasm/tfjs/": NODE_MODULES / "@tensorflow" / "tfjs-backend-wasm" / "dist",
               "/wasm/litert/": NODE_MODULES / "@litertjs" / "core" / "wasm",
               "/wasm/ort/": NODE_MODULES / "onnxruntime-web" / "dist",
-              **{f"/models/{name}/": folder for name, folder in exported.items()}}
+              **{f"/models/{name}/": folder for name, folder in engine_exports.items()}}
     with StaticServer(routes, {"/index.html": PAGE}) as running:
         yield running
 

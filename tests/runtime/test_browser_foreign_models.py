@@ -11,7 +11,7 @@ import pytest
 
 from tests.runtime.browser import (
     StaticServer,
-    browser_available,
+    browser_marks,
     chromium,
     module_page,
     runtime_routes,
@@ -19,9 +19,7 @@ from tests.runtime.browser import (
 )
 from tests.runtime.foreign_models import DETECTIONS_EXPECTED, WHITE, YOLO_EXPECTED, build_all
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(browser_available() is not None,
-                                 reason=browser_available() or "")]
+pytestmark = browser_marks()
 
 PAGE = """
 import { load } from "@sdk/detector.js";

@@ -15,18 +15,15 @@ from PIL import Image
 import sdk
 from tests.runtime.browser import (
     StaticServer,
-    browser_available,
+    browser_marks,
     chromium,
     module_page,
     runtime_routes,
     watch_console,
 )
-from tests.runtime.browser_models import build_browser_exports
 from tests.runtime.matching import parity_problems
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(browser_available() is not None,
-                                 reason=browser_available() or "")]
+pytestmark = browser_marks()
 
 PAGE = """
 import * as tf from "@tensorflow/tfjs";
@@ -58,15 +55,6 @@ def probe_pngs(probe_images: list[Path], tmp_path_factory: pytest.TempPathFactor
         out.append(folder / f"{path.stem}.png")
         Image.open(path).convert("RGB").save(out[-1])
     return out
-
-
-@pytest.fixture(scope="module")
-def engine_exports(exports, tiny_fast: Path, tiny_data: Path,
-                   tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every folder the page serves: TF.js, static TFLite and ONNX (fp32, int8)."""
-    built = build_browser_exports(tmp_path_factory.getbasetemp() / "browser-exports",
-                                  tiny_fast, tiny_data / "train")
-    return {"tfjs": exports.tfjs, **built}
 
 
 @pytest.fixture(scope="module")
