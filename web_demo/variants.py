@@ -146,7 +146,8 @@ def describe(folder: Path) -> dict[str, Any]:
     """Identity, input facts and accuracy of a complete variant folder, for the listing.
 
     ``map`` is the mAP its detector.json records (``map_basis``: measured on the artifact,
-    or the source model's card value); the benchmark puts both into its report.
+    or the source model's card value); the benchmark puts both into its report. ``title`` is
+    the display name an imported model declares (``provenance.title``, e.g. "COCO (NanoDet)").
     """
     spec = json.loads((folder / SPEC_FILENAME).read_text(encoding="utf-8"))
     accuracy = variant_accuracy(folder)
@@ -158,4 +159,5 @@ def describe(folder: Path) -> dict[str, Any]:
         "map": accuracy.map,
         "map_basis": accuracy.basis,
         "map_split": accuracy.split,
+        "title": spec.get("provenance", {}).get("title"),
     }

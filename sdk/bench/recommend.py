@@ -73,10 +73,12 @@ def _get_json(url: str, timeout: float, cafile: str | None) -> Any:
 
 
 def fetch_variants(server: str, device: str, timeout: float = 10.0,
-                   cafile: str | None = None) -> list[dict[str, Any]]:
+                   cafile: str | None = None, model: str | None = None) -> list[dict[str, Any]]:
     """GET ``/api/v1/variants?device=...`` from a collector (``cafile``: the PEM certificate
-    to trust for an HTTPS server with a self-signed one)."""
-    url = f"{server.rstrip('/')}/api/v1/variants?" + urllib.parse.urlencode({"device": device})
+    to trust for an HTTPS server with a self-signed one; ``model``: only that model's
+    variants, e.g. when models were evaluated on different datasets)."""
+    query = {"device": device, **({"model": model} if model else {})}
+    url = f"{server.rstrip('/')}/api/v1/variants?" + urllib.parse.urlencode(query)
     try:
         return _get_json(url, timeout, cafile)["items"]
     except (KeyError, TypeError) as exc:

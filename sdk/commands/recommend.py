@@ -13,10 +13,13 @@ import click
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False), default=None,
               help="PEM certificate to trust for an HTTPS --server with a self-signed one "
                    "(sdk serve's: instance/demo-cert.pem).")
+@click.option("--model", default=None,
+              help="Only this model's variants (fast, accurate, nanodet, ...). mAPs of models "
+                   "evaluated on different datasets do not compare: pick one of them.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the recommendation as JSON (or, without one, why not).")
 def recommend(device: str, min_fps: float, server: str, cacert: str | None,
-              as_json: bool) -> None:
+              model: str | None, as_json: bool) -> None:
     """Pick the most accurate model variant whose collected FPS on DEVICE meets MIN_FPS.
 
     The answer names the export (model, format, quantization) and the engine that ran it at
@@ -34,7 +37,7 @@ def recommend(device: str, min_fps: float, server: str, cacert: str | None,
     from sdk.commands.console import print_rows
 
     try:
-        variants = fetch_variants(server, device, cafile=cacert)
+        variants = fetch_variants(server, device, cafile=cacert, model=model)
     except RecommendError as exc:
         raise click.ClickException(str(exc)) from exc
     choice = pick(variants, min_fps)

@@ -60,6 +60,16 @@ def test_a_low_budget_lets_accurate_win(server):
     assert json.loads(result.output)[0]["variant"] == "accurate/tfjs/fp16"
 
 
+def test_model_restricts_the_answer_to_one_models_variants(server):
+    """Models evaluated on different datasets (COCO NanoDet vs synthetic Fast) have mAPs
+    that do not compare: --model asks about one of them."""
+    result = _recommend(server, "--device", "iphone", "--min-fps", "10", "--model", "fast",
+                        "--json")
+    assert json.loads(result.output)[0]["variant"] == "fast/tfjs/fp16"
+    result = _recommend(server, "--device", "iphone", "--min-fps", "30", "--model", "accurate")
+    assert result.exit_code == 1 and "accurate/tfjs/fp16" in " ".join(result.output.split())
+
+
 def test_impossible_budget_is_a_clear_error(server):
     result = _recommend(server, "--device", "iPhone", "--min-fps", "500")
     assert result.exit_code == 1 and "no variant" in result.output

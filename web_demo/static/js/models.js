@@ -28,7 +28,9 @@ function option(value, text, disabled = false) {
   return el;
 }
 
-const title = (name) => name.charAt(0).toUpperCase() + name.slice(1);
+// The display name: the one an imported model declares ("COCO (NanoDet)"), else "Fast".
+const title = (name, variants) => variants.find((v) => v.model === name && v.title)?.title ??
+  name.charAt(0).toUpperCase() + name.slice(1);
 const unique = (values) => [...new Set(values)];
 
 /** Keeps the model, quantization and engine <select>s in sync with the listing. */
@@ -52,7 +54,7 @@ export class ModelPicker {
     const wanted = listing.variants.find((v) => v.name === (preferred || listing.default));
     this.variants = listing.variants;
     const models = unique(this.variants.map((v) => v.model));
-    this.modelSelect.replaceChildren(...models.map((m) => option(m, title(m),
+    this.modelSelect.replaceChildren(...models.map((m) => option(m, title(m, this.variants),
       !this.variants.some((v) => v.model === m && v.status === "ready"))));
     const keep = current ?? wanted;
     if (keep) this.modelSelect.value = keep.model;
