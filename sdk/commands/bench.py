@@ -26,9 +26,12 @@ FORMATS = runnable_formats()  # the export formats an engine of sdk.runtime.regi
               help="Collector base URL to submit the report to (e.g. http://host:8000).")
 @click.option("--token", envvar="SDK_BENCH_TOKEN", default=None,
               help="Submission token, if the collector wants one.")
+@click.option("--cacert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="PEM certificate to trust for an HTTPS --submit URL with a self-signed "
+                   "one (sdk serve's: instance/demo-cert.pem).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def bench(model: str, fmt: str, quantize: str, exports: Path, threads: int | None,
-          submit: str | None, token: str | None, as_json: bool) -> None:
+          submit: str | None, token: str | None, cacert: str | None, as_json: bool) -> None:
     """Run the device benchmark protocol on an exported model with the Python runtime.
 
     The accuracy fingerprint compares with the export's own fp32 reference detections
@@ -50,4 +53,4 @@ def bench(model: str, fmt: str, quantize: str, exports: Path, threads: int | Non
     else:
         print_report(report)
     if submit:
-        click.echo(submit_to(submit, report, token), err=True)
+        click.echo(submit_to(submit, report, token, cacert), err=True)

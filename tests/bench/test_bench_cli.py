@@ -75,6 +75,32 @@ def test_bench_submits_to_the_collector(exports, tmp_path):
         shutdown(app)
 
 
+def test_bench_submits_over_https_trusting_the_given_certificate(exports, tmp_path):
+    """A collector behind sdk serve's self-signed certificate: refused without --cacert
+    (the certificate is not trusted), accepted with it."""
+    from device_bench import create_app
+    from device_bench.db import shutdown
+    from web_demo.certs import ensure_self_signed
+
+    cert, key = ensure_self_signed(tmp_path / "certs", ["127.0.0.1"])
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite'}",
+                      "RATE_LIMIT_PER_MINUTE": 0, "KNOWN_MODEL_HASHES": None})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=(str(cert), str(key)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{httpd.server_port}"
+    try:
+        args = ["bench", "--model", str(_folder(exports)), "--submit", url]
+        refused = CliRunner().invoke(main, args)
+        assert refused.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in refused.output
+        result = CliRunner().invoke(main, [*args, "--cacert", str(cert)])
+        assert result.exit_code == 0, result.output
+        assert "submitted" in result.output and "valid" in result.output
+        assert len(app.test_client().get("/api/v1/reports").get_json()["items"]) == 1
+    finally:
+        httpd.shutdown()
+        shutdown(app)
+
+
 def test_missing_export_says_how_to_make_it(tmp_path):
     result = CliRunner().invoke(main, ["bench", "--model", "fast", "--quantize", "int8",
                                        "--exports", str(tmp_path)])
