@@ -1,8 +1,10 @@
 """Models, exports and probe images shared by the runtime benchmark scripts.
 
-``--models fast|accurate|<folder>`` resolves like ``sdk`` does (:func:`resolve_model_dir`);
-a bundled model whose weights are not there yet (Accurate while it trains) is skipped with
-a note instead of failing the whole run. Exports go through the real exporters (parity
+``--models fast|accurate|<folder>`` resolves like ``sdk`` does (:func:`resolve_model_dir`),
+or names a model imported by ``sdk import`` (``models/nanodet``: ``saved_model/`` +
+``detector.json``, calibrated on real photos: ``--calib photos``); a bundled model whose
+weights are not there yet (Accurate while it trains) is skipped with a note instead of
+failing the whole run. Exports go through the real exporters (parity
 gate included, degraded exports kept) and are reused from ``--exports`` when their
 ``detector.json`` says they were made from the same weights.
 """
@@ -84,11 +86,20 @@ def resolve_models(names: list[str]) -> tuple[dict[str, Path], list[str]]:
 
     found, notes = {}, []
     for name in dict.fromkeys(names):
+        if is_imported(Path(name)):
+            found[name] = Path(name)
+            continue
         try:
             found[name] = resolve_model_dir(name)
         except ModelNotFoundError as exc:
             notes.append(f"{name}: skipped ({exc})")
     return found, notes
+
+
+def is_imported(folder: Path) -> bool:
+    """``folder`` holds a model written by ``sdk import`` (no training config or weights)."""
+    return (folder / "detector.json").is_file() and (folder / "saved_model"
+                                                     / "saved_model.pb").is_file()
 
 
 def models_to_measure(names: list[str]) -> tuple[dict[str, Path], list[str]]:
@@ -123,10 +134,12 @@ def ensure_exports(model_dir: Path, cells: list[tuple[str, str]], root: Path,
 
     The source (TensorFlow, one trace) is opened only when something must be exported.
     """
-    from exporters.source import source_name
-    from sdk.models.io import weights_sha256
+    from exporters.calibration import PHOTOS
+    from exporters.source import source_name, source_weights_sha256
 
-    name, sha = source_name(model_dir), weights_sha256(model_dir)
+    name, sha = source_name(model_dir), source_weights_sha256(model_dir)
+    if is_imported(model_dir):  # no data of its own: real photos, not the synthetic shapes
+        calib = Path(PHOTOS)
     done: dict[tuple[str, str], ExportedModel] = {}
     for fmt, quant in cells:
         reused = current_export(root, name, fmt, quant, sha)

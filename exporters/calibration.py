@@ -1,8 +1,10 @@
 """Calibration images for full-integer quantization, through the one preprocessing.
 
 ``--calib`` may be a folder of images (searched recursively) or a dataset root, whose
-train split is used. A bundled model needs neither: its train images are regenerated from
-the synthetic recipe (:func:`bundled_calibration`). Images go through
+train split is used, or ``photos``: crops of the real photos bundled with scikit-image
+(:func:`photo_calibration`), for a model of natural images imported without its training
+data. A bundled model needs none of these: its train images are regenerated from the
+synthetic recipe (:func:`bundled_calibration`). Images go through
 :func:`sdk.preprocess.preprocess` exactly as at inference time: calibrating on differently
 normalized pixels would give wrong ranges.
 """
@@ -26,6 +28,8 @@ from sdk.spec import InputSpec
 MAX_IMAGES = 200  # activation ranges stop changing long before this; conversion time grows
 CALIB_SPLIT = "train"  # never the split the artifact's mAP is measured on
 MIN_RECOMMENDED = 50  # fewer images give noisy ranges (TFLite docs suggest ~100-500)
+PHOTOS = "photos"  # --calib keyword (an existing folder of that name wins)
+PHOTO_CROPS = 100
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,27 @@ def _spread(paths: list[Path], limit: int) -> list[Path]:
     if len(paths) <= limit:
         return paths
     return [paths[i] for i in np.linspace(0, len(paths) - 1, limit).round().astype(int)]
+
+
+def is_photos(calib: object) -> bool:
+    """True when ``--calib`` names the bundled photos rather than a folder."""
+    return isinstance(calib, str | Path) and str(calib) == PHOTOS and not Path(calib).exists()
+
+
+def photo_calibration(spec: InputSpec, count: int = PHOTO_CROPS, seed: int = 0,
+                      ) -> CalibrationSet:
+    """``count`` deterministic crops (35-100 % of a side, random flips) of scikit-image's
+    bundled photos (:mod:`sdk.data.backgrounds`: people, a cat, a cup, a motorcycle, textures,
+    micrographs) at the model's input aspect, preprocessed like inference inputs."""
+    from sdk.data.backgrounds import photo_crop
+
+    rng = np.random.default_rng(seed)
+    height, width = spec.size
+    float_spec = replace(spec, dtype="float32", quant_scale=None, quant_zero_point=None)
+    inputs = np.concatenate([preprocess(np.asarray(photo_crop(rng, width, height)),
+                                        float_spec)[0] for _ in range(count)])
+    return CalibrationSet(inputs, hashlib.sha256(inputs.tobytes()).hexdigest(),
+                          f"{count} crops of scikit-image's bundled photos (seed {seed})")
 
 
 def require_folder(root: str | Path) -> Path:

@@ -120,7 +120,9 @@ def _format_option_flags(command: Callable) -> Callable:
               default=Path("exports"), show_default=True,
               help="Folder receiving <model>-<format>-<quantization>/ and matrix tables.")
 @click.option("--calib", type=click.Path(path_type=Path), default=None,
-              help="Calibration images for int8 (folder or dataset; default: --data train).")
+              help="Calibration images for int8: a folder or dataset (default: --data train), "
+                   "or 'photos' (crops of scikit-image's real photos, for models of natural "
+                   "images imported without data).")
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="Dataset: its --split gives ΔmAP (the probe images stay the synthetic set).")
 @click.option("--split", default="val", show_default=True, help="Evaluation split of --data.")

@@ -23,7 +23,9 @@ from exporters.accuracy import accuracy_section, bundled_eval_set
 from exporters.calibration import (
     CalibrationSet,
     bundled_calibration,
+    is_photos,
     load_calibration,
+    photo_calibration,
     require_folder,
 )
 from exporters.errors import OutputExistsError, ParityError, RunnerUnavailableError
@@ -207,7 +209,8 @@ def prepare(job: ExportJob) -> ExportPlan:
     handler = get_format(job.format)(**job.options)
     quantization = job.quantization or handler.default_quantization
     handler.check_args(quantization, _calibration_given(job))
-    if quantization in handler.calibrated and isinstance(job.calib, str | Path):
+    if (quantization in handler.calibrated and isinstance(job.calib, str | Path)
+            and not is_photos(job.calib)):
         require_folder(job.calib)  # fail now, not after loading the model
     dest = Path(job.out_root) / export_dirname(job.source_name, job.format, quantization)
     if job.skip_up_to_date and _is_up_to_date(dest, job):
@@ -247,6 +250,8 @@ def _calibration(fmt: ExportFormat, quantization: str, job: ExportJob,
     spec = source.spec
     if isinstance(job.calib, CalibrationSet):
         return job.calib
+    if is_photos(job.calib):
+        return source.memo("photo-calibration", lambda: photo_calibration(spec.input))
     if job.calib is not None:
         return load_calibration(job.calib, spec.input)
     if job.data is None and source.recipe is not None:  # the bundled model's train images
@@ -333,6 +338,8 @@ def _finish(build: _Build, dest: Path, attempt: _Attempt, latency: list[float],
     spec.save(tmp / SPEC_FILENAME)
     _write_json(tmp / PARITY_FILE, attempt.report.to_dict())
     _write_json(tmp / REFERENCE_FILE, reference_json(build.source, build.probes))
+    for licence in build.source.licenses:  # an imported model's terms travel with every export
+        shutil.copyfile(licence, tmp / licence.name)
     files = sorted(p.name for p in tmp.iterdir() if p.name != SPEC_FILENAME)
     (tmp / "README.md").write_text(readme_text(
         dest.name, spec, files, attempt.report.summary(), notes, fmt.usage, fmt.python_runtime))

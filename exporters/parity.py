@@ -28,9 +28,10 @@ from exporters.probes import ProbeSet
 from exporters.source import ExportSource
 from sdk.boxes import greedy_match
 from sdk.data import Dataset
-from sdk.evaluate import coco_metrics, predict_dataset
+from sdk.evaluate import EVAL_NMS, coco_metrics, predict_dataset
+from sdk.output_kinds import decode
 from sdk.postprocess import RawDetections, postprocess
-from sdk.spec import DetectorSpec
+from sdk.spec import DetectorSpec, NmsSpec
 
 MATCH_IOU = 0.5
 EVAL_BATCH = 32  # one Node process per batch for TF.js
@@ -105,8 +106,8 @@ class ParityReport:
             return f"{self.verdict}: " + "; ".join(self.reasons)
         raw = ", ".join(f"{k} cos {v['cosine']:.5f} max|d| {v['max_abs']:.2g}"
                         for k, v in self.raw.items())
-        dmap = f", ΔmAP {self.delta_map:+.2f} pt" if self.delta_map is not None else ""
-        return f"pass ({raw}{dmap})"
+        dmap = f"ΔmAP {self.delta_map:+.2f} pt" if self.delta_map is not None else ""
+        return f"pass ({', '.join(part for part in (raw, dmap) if part)})"
 
 
 def budget_for(budget_class: str, max_delta_map: float | None = None) -> Budget:
@@ -147,8 +148,11 @@ def match_detections(ref: RawDetections, art: RawDetections,
 def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
                      spec: DetectorSpec) -> dict[str, Any]:
     ious, deltas, n_ref, n_art = [], [], 0, 0
-    for rb, rs, ab, as_ in zip(*ref, *art, strict=True):
-        r, a = postprocess(rb, rs, spec.nms), postprocess(ab, as_, spec.nms)
+    for i, (rb, rs) in enumerate(zip(*ref, strict=True)):
+        # The artifact's outputs are decoded per its detector.json, as the runtime does.
+        r = postprocess(rb, rs, spec.nms)
+        a = decode([o[i] for o in art], spec.outputs, spec.num_classes, spec.input.size,
+                   spec.nms)
         i, d = match_detections(r, a)
         ious += i
         deltas += d
@@ -161,17 +165,23 @@ def _detection_stats(ref: tuple[np.ndarray, ...], art: tuple[np.ndarray, ...],
             "max_score_delta": float(max(deltas)) if deltas else 0.0}
 
 
-def source_metrics(source: ExportSource, dataset: Dataset) -> dict[str, float]:
-    """COCO metrics of the source model on ``dataset`` (computed once per source)."""
-    return source.memo(f"metrics:{dataset.root}:{dataset.split}", lambda: coco_metrics(
-        dataset, predict_dataset(source.reference, dataset, source.spec.input,
+def source_metrics(source: ExportSource, dataset: Dataset, nms: NmsSpec = EVAL_NMS,
+                   ) -> dict[str, float]:
+    """COCO metrics of the source model on ``dataset`` (computed once per source and NMS)."""
+    key = f"metrics:{dataset.root}:{dataset.split}" + ("" if nms == EVAL_NMS else f":{nms}")
+    return source.memo(key, lambda: coco_metrics(
+        dataset, predict_dataset(source.reference, dataset, source.spec.input, nms,
                                  batch_size=EVAL_BATCH)))
 
 
 def _map_stats(runner: Runner, spec: DetectorSpec, source: ExportSource,
                dataset: Dataset) -> dict[str, Any]:
-    ref = source_metrics(source, dataset)
-    art = coco_metrics(dataset, predict_dataset(runner.run, dataset, spec.input,
+    # A post-NMS artifact (outputs.kind detections) applied detector.json's thresholds in
+    # the model: the source is scored with the same ones, not COCO's.
+    nms = EVAL_NMS if spec.outputs.kind == "canonical" else spec.nms
+    ref = source_metrics(source, dataset, nms)
+    art = coco_metrics(dataset, predict_dataset(runner.run, dataset, spec.input, nms,
+                                                detector=spec,
                                                 batch_size=EVAL_BATCH))
     return {"split": f"{dataset.root.name}/{dataset.split}", "images": len(dataset.samples),
             "source": ref, "artifact": art,
@@ -202,7 +212,8 @@ def check_parity(runner: Runner, spec: DetectorSpec, source: ExportSource, probe
     ref = source.memo(f"reference:{probes.description}",
                       lambda: source.reference(probes.inputs(source.spec)))
     art = runner.run(probes.inputs(spec))
-    raw = _raw_stats(ref, art)
+    # Post-NMS outputs have no raw counterpart in the source: judged on detections only.
+    raw = _raw_stats(ref, art) if spec.outputs.kind == "canonical" else {}
     shape_errors = [f"{k}: {v['error']}" for k, v in raw.items() if "error" in v]
     if shape_errors:
         return ParityReport(Verdict.FAIL, shape_errors, raw, budget=asdict(budget),

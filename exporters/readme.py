@@ -35,8 +35,7 @@ def readme_text(folder: str, spec: DetectorSpec, files: list[str], parity: str,
         f"* input: {h}x{w} {spec.input.channel_order} {spec.input.resize} "
         f"(pad {spec.input.pad_value}), (pixel - {list(spec.input.mean)}) / "
         f"{list(spec.input.std)}, dtype {spec.input.dtype}",
-        f"* outputs: `{spec.outputs.boxes}` [1, N, 4] normalized xyxy, `{spec.outputs.scores}` "
-        f"[1, N, {spec.num_classes}] activated",
+        _outputs_line(spec),
         f"* labels: {', '.join(spec.labels)}",
         f"* source weights sha256: `{prov.get('source_weights_sha256')}`",
         f"* parity gate: {parity}",
@@ -50,3 +49,13 @@ def readme_text(folder: str, spec: DetectorSpec, files: list[str], parity: str,
         lines.append(usage.format(url=f"/exports/{folder}", input=spec.input.name,
                                   pad=spec.input.pad_value))
     return "\n".join(lines)
+
+
+def _outputs_line(spec: DetectorSpec) -> str:
+    out = spec.outputs
+    if out.kind == "detections":
+        return (f"* outputs (after NMS): `{out.locations}` [1, N, 4] normalized ymin, xmin, ymax, "
+                f"xmax, `{out.classes}` [1, N] label index, `{out.scores}` [1, N], "
+                f"`{out.num_detections}` [1]")
+    return (f"* outputs: `{out.boxes}` [1, N, 4] normalized xyxy, `{out.scores}` "
+            f"[1, N, {spec.num_classes}] activated")

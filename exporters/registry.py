@@ -21,6 +21,7 @@ FORMATS: dict[str, str] = {
     "onnx": "exporters.formats.onnx.format:OnnxFormat",
     "coreml": "exporters.formats.coreml.format:CoreMLFormat",
     "savedmodel": "exporters.formats.savedmodel:SavedModelFormat",
+    "mediapipe": "exporters.formats.mediapipe.format:MediaPipeFormat",
 }
 
 

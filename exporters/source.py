@@ -49,6 +49,8 @@ class ExportSource:
         accuracy: The source model's accuracy from its model card (``from``, ``split``,
             ``images``, ``mAP``, ``mAP50``), None when it has no card with metrics.
         recipe: How the sdk regenerates the model's data (bundled models only).
+        licenses: Licence files beside an imported model (its detector.json lists them in
+            ``provenance.licenses``), copied into every export folder.
     """
 
     name: str
@@ -60,6 +62,7 @@ class ExportSource:
     origin: str = "fp32"
     accuracy: dict[str, Any] | None = None
     recipe: SynthRecipe | None = None
+    licenses: tuple[Path, ...] = ()
 
     def memo(self, key: str, factory: Callable[[], Any]) -> Any:
         """``factory()`` computed once per source (e.g. a calibration shared by exports)."""
@@ -130,7 +133,19 @@ def _from_saved_model(saved: Path, given: Path) -> ExportSource:
     recorded = spec.metrics.get("accuracy", {})  # an export's detector.json carries it along
     return ExportSource(source_name(given), _clean(spec), saved, backend.run,
                         origin="savedmodel fp32",
-                        accuracy=recorded.get("source") if isinstance(recorded, dict) else None)
+                        accuracy=recorded.get("source") if isinstance(recorded, dict) else None,
+                        licenses=_licenses(spec, spec_file.parent))
+
+
+def _licenses(spec: DetectorSpec, folder: Path) -> tuple[Path, ...]:
+    """The licence files ``provenance.licenses`` names, which must lie beside detector.json."""
+    names = spec.provenance.get("licenses") or []
+    missing = [n for n in names if not (folder / Path(n).name).is_file()]
+    if missing:
+        raise ModelSourceError(f"{folder / SPEC_FILENAME}: provenance.licenses names "
+                               f"{', '.join(missing)}, missing from {folder} (an imported "
+                               f"model's licence must travel with its exports)")
+    return tuple(folder / Path(n).name for n in names)
 
 
 def _from_detector(model: str | Path) -> ExportSource:
@@ -230,7 +245,9 @@ def source_weights_sha256(model: str | Path | ExportSource) -> str | None:
 
 def _clean(spec: DetectorSpec) -> DetectorSpec:
     """Drop the per-artifact fields of a spec read from a previous export."""
-    keep = ("architecture", "source", "source_weights_sha256")
+    # An imported model's title, origin and licence terms stay with every export.
+    keep = ("architecture", "title", "source", "source_weights_sha256", "source_package",
+            "source_version", "source_url", "source_upstream", "source_license", "licenses")
     return DetectorSpec(input=spec.input, labels=spec.labels, outputs=spec.outputs, nms=spec.nms,
                         provenance={k: v for k, v in spec.provenance.items() if k in keep})
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                   "Most accurate model variant meeting an FPS budget on a device."),
     # Commands of the sibling packages are named by string only: sdk never imports them.
     "export": ("exporters.cli:export", "Export a detector to TFLite, TF.js, CoreML or SavedModel."),
+    "import": ("importers.cli:import_", "Import a detector trained elsewhere (SavedModel, TF.js)."),
     "serve": ("web_demo.cli:serve", "Serve the web demo: live detection on a phone, benchmarks."),
 }
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sdk.data import Dataset, load_image
-from sdk.pipeline import Predict, to_pixels
+from sdk.pipeline import Predict, outputs_to_pixels, to_pixels
 from sdk.preprocess import Letterbox, preprocess
-from sdk.spec import InputSpec, NmsSpec
+from sdk.spec import DetectorSpec, InputSpec, NmsSpec
 
 # Low threshold and 100 detections per image: the settings COCO mAP is defined with.
 EVAL_NMS = NmsSpec(iou_threshold=0.5, score_threshold=0.05, max_detections=100,
@@ -50,13 +50,23 @@ def _batches(dataset: Dataset, spec: InputSpec, size: int) -> Iterable[tuple[lis
 
 
 def predict_dataset(raw_fn: RawFn, dataset: Dataset, spec: InputSpec, nms: NmsSpec = EVAL_NMS,
-                    batch_size: int = 16) -> list[ImageDetections]:
-    """Run ``raw_fn`` over every image and post-process with the runtime's pipeline."""
+                    batch_size: int = 16, detector: DetectorSpec | None = None,
+                    ) -> list[ImageDetections]:
+    """Run ``raw_fn`` over every image and post-process with the runtime's pipeline.
+
+    ``raw_fn`` returns canonical boxes and scores, or with ``detector`` the outputs of its
+    ``outputs.kind`` (decoded as the runtime does, with ``nms``'s thresholds).
+    """
     out: list[ImageDetections] = []
     for chunk, inputs, geoms in _batches(dataset, spec, batch_size):
-        boxes, scores = raw_fn(inputs)
-        for s, b, sc, g in zip(chunk, boxes, scores, geoms, strict=True):
-            found = to_pixels(b, sc, g, nms)
+        outputs = raw_fn(inputs)
+        for i, (s, g) in enumerate(zip(chunk, geoms, strict=True)):
+            if detector is None:
+                found = to_pixels(outputs[0][i], outputs[1][i], g, nms)
+            else:
+                found = outputs_to_pixels([o[i] for o in outputs], detector, g,
+                                          nms.score_threshold, nms.iou_threshold,
+                                          nms.max_detections)
             out.append(ImageDetections(s.image_id, found.boxes, found.scores, found.classes))
     return out
 

@@ -77,8 +77,9 @@ class Runner(Protocol):
 
     description: str
 
-    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """[B, H, W, 3] inputs (dtype per detector.json) -> (boxes [B, N, 4], scores [B, N, C])."""
+    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """[B, H, W, 3] inputs (dtype per detector.json) -> (boxes [B, N, 4], scores [B, N, C]),
+        or the outputs of the artifact's ``outputs.kind`` with a batch dimension."""
         ...
 
     def latency(self, inputs: np.ndarray, runs: int, warmup: int) -> list[float]:
@@ -93,9 +94,9 @@ class BackendRunner:
         self.backend = backend
         self.description = description
 
-    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, inputs: np.ndarray) -> tuple[np.ndarray, ...]:
         outs = [self.backend.run(inputs[i:i + 1]) for i in range(len(inputs))]
-        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+        return tuple(np.concatenate(parts) for parts in zip(*outs, strict=True))
 
     def latency(self, inputs: np.ndarray, runs: int, warmup: int) -> list[float]:
         return time_loop(lambda i: self.backend.run(inputs[i % len(inputs)][None]), runs, warmup)

@@ -73,6 +73,11 @@ class TFLiteBackend(Backend):
         if not path.is_file():
             raise RuntimeLoadError(f"{path}: model file not found")
         self.num_threads = num_threads or os.cpu_count() or 1
+        if spec.outputs.kind == "detections":
+            # LiteRT's multi-threaded TFLite_Detection_PostProcess (regular NMS) never runs
+            # the class whose index equals the thread count (ai-edge-litert 2.3.0: its
+            # workers start at class i and continue from ++next_col, next_col = threads).
+            self.num_threads = 1
         try:
             self.interp = interpreter(model_path=str(path), num_threads=self.num_threads)
             self.interp.allocate_tensors()

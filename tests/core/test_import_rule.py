@@ -12,7 +12,7 @@ import sdk
 
 HEAVY = ("tensorflow", "keras", "coremltools", "flask", "ai_edge_litert", "tensorflowjs",
          "jax", "sqlalchemy", "pycocotools", "skimage")
-SIBLINGS = ("exporters", "web_demo", "device_bench")
+SIBLINGS = ("exporters", "importers", "web_demo", "device_bench")
 
 
 def _imported_after(code: str) -> set[str]:

@@ -51,3 +51,18 @@ def test_bad_calibration_folders_raise(tmp_path: Path, make: str):
              "corrupt": "calibration image unreadable"}[make]
     with pytest.raises(CalibrationError, match=match):
         load_calibration(root, SPEC)
+
+
+def test_photos_are_deterministic_crops_of_real_photos(tmp_path, monkeypatch):
+    from exporters.calibration import PHOTOS, is_photos, photo_calibration
+
+    spec = InputSpec(size=(48, 64), mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
+    first, again = photo_calibration(spec, count=12), photo_calibration(spec, count=12)
+    assert first.inputs.shape == (12, 48, 64, 3) and first.sha256 == again.sha256
+    assert first.warning is None and "scikit-image" in first.source
+    # Real photos, normalized as the spec says: varied pixels, not a constant or noise range.
+    assert 0.5 < float(first.inputs.std()) < 1.5 and len({x.tobytes() for x in first.inputs}) == 12
+    monkeypatch.chdir(tmp_path)
+    assert is_photos(PHOTOS) and is_photos(Path(PHOTOS))
+    (tmp_path / PHOTOS).mkdir()  # a folder of that name is the user's images
+    assert not is_photos(PHOTOS)

@@ -29,7 +29,9 @@ def test_export_cell(source, calib, tiny_data: Path, tmp_path: Path, fmt: str,
                     data=tiny_data if low_bit else None)
 
     assert result.status == "ok", result.parity.reasons
-    assert result.parity.verdict == "pass" and result.parity.raw["scores"]["cosine"] > 0.9
+    assert result.parity.verdict == "pass"
+    if result.spec.outputs.kind == "canonical":  # post-NMS outputs have no raw counterpart
+        assert result.parity.raw["scores"]["cosine"] > 0.9
     assert result.out_dir == tmp_path / f"{source.name}-{fmt}-{quantization}"
     assert sorted(p.name for p in tmp_path.iterdir()) == [result.out_dir.name]  # no temp left
     spec = DetectorSpec.load(result.out_dir)  # validates

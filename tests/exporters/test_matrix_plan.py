@@ -24,7 +24,8 @@ def test_default_quantization_per_format():
 def test_one_quantization_across_formats_skips_the_others_with_a_reason():
     cells, skipped = plan("all", "fp16")
     assert cells == [("tflite", "fp16"), ("tfjs", "fp16"), ("onnx", "fp16"), ("coreml", "fp16")]
-    assert skipped == ["savedmodel has no fp16 (valid: fp32)"]
+    assert skipped == ["savedmodel has no fp16 (valid: fp32)",
+                       "mediapipe has no fp16 (valid: fp32, int8)"]
 
 
 def test_unsupported_combination_lists_the_valid_ones():
@@ -42,9 +43,10 @@ def test_a_comma_separated_list_of_quantizations():
     cells, skipped = plan("all", "fp32,fp16")
     assert cells == [("tflite", "fp32"), ("tflite", "fp16"), ("tfjs", "fp32"),
                      ("tfjs", "fp16"), ("onnx", "fp32"), ("onnx", "fp16"), ("coreml", "fp16"),
-                     ("savedmodel", "fp32")]
+                     ("savedmodel", "fp32"), ("mediapipe", "fp32")]
     assert skipped == ["coreml has no fp32 (valid: fp16, int8, palettize6, palettize4)",
-                       "savedmodel has no fp16 (valid: fp32)"]
+                       "savedmodel has no fp16 (valid: fp32)",
+                       "mediapipe has no fp16 (valid: fp32, int8)"]
     with pytest.raises(UnsupportedQuantizationError, match="tfjs does not support "
                                                            "quantization 'int8, int4'"):
         plan("tfjs", "fp32,int8,int4")

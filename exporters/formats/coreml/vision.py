@@ -5,7 +5,8 @@ preview) only for a pipeline whose last model is a ``NonMaximumSuppression`` mod
 class labels. The pipeline built here has four stages:
 
 1. ``image`` (an image input, so Vision can feed a ``CVPixelBuffer``) -> ``images``: the
-   normalization of detector.json as the image input's scale/bias, then NCHW -> NHWC;
+   normalization of detector.json as the image input's scale/bias (and a per-channel
+   multiply when the std differs per channel), then NCHW -> NHWC;
 2. the converted detector (``images`` -> ``boxes``, ``scores``), unchanged;
 3. ``boxes`` (normalized xyxy) -> ``raw_coordinates`` (normalized cx, cy, w, h, the layout
    NMS expects), batch dimension dropped, **float32** (the NMS model rejects fp16);
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporters.errors import ExportError
 from sdk.spec import DetectorSpec
 
 DEPLOYMENT_TARGET = "iOS16"  # mlprogram pipelines with fp16 tensors need iOS 16 / macOS 13
@@ -29,17 +29,21 @@ IOU_INPUT, CONFIDENCE_INPUT = "iouThreshold", "confidenceThreshold"  # optional 
 
 
 def _pre(ct: Any, spec: DetectorSpec) -> Any:
+    import numpy as np
     from coremltools.converters.mil import Builder as mb
 
     h, w = spec.input.size
     mean, std = spec.input.mean, spec.input.std
-    if len(set(std)) != 1:
-        raise ExportError(f"the Vision pipeline needs one std for all channels (CoreML image "
-                          f"inputs take a scalar scale), detector.json has {list(std)}")
+    # CoreML image inputs take one scale for all channels: with per-channel std (e.g.
+    # ImageNet statistics), the input divides by the first channel's std and the program
+    # multiplies each channel by std[0] / std[c].
+    per_channel = (np.float32(std[0]) / np.asarray(std, np.float32)).reshape(1, 3, 1, 1)
 
     @mb.program(input_specs=[mb.TensorSpec(shape=(1, 3, h, w))],
                 opset_version=ct.target.iOS16)
     def prog(image):
+        if len(set(std)) != 1:
+            image = mb.mul(x=image, y=per_channel)
         return mb.transpose(x=image, perm=[0, 2, 3, 1], name=spec.input.name)
 
     image = ct.ImageType(name=IMAGE_INPUT, shape=(1, 3, h, w), scale=1.0 / std[0],

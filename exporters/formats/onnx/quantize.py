@@ -15,6 +15,7 @@ file is the same for every device, so it is made safe for all of them.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,16 @@ def quantize_int8(model: Any, inputs: np.ndarray, out: Path, float_head: bool) -
         fp32, pre = Path(tmp) / "fp32.onnx", Path(tmp) / "pre.onnx"
         onnx.save(model, str(fp32))
         # Shape inference + graph optimization first: the quantizer's documented first step.
-        quant_pre_process(str(fp32), str(pre))
+        # In the temporary folder: on failure ORT saves its partial model (and external
+        # data files) into the working directory.
+        with contextlib.chdir(tmp):
+            try:
+                quant_pre_process(str(fp32), str(pre))
+            except Exception:  # noqa: BLE001 - ORT raises bare Exception for this
+                # "Incomplete symbolic shape inference" (e.g. graphs converted from ONNX to
+                # TF and back, whose reshapes take computed shapes): ONNX's own shape
+                # inference is enough for static quantization.
+                quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
         prepared = onnx.load(str(pre))
         exclude = head_nodes(prepared, True) if float_head else []
         quantize_static(str(pre), str(out), _reader(prepared.graph.input[0].name, inputs),

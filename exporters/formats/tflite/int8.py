@@ -19,7 +19,7 @@ to (and including) the last convolution of each branch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,15 +50,20 @@ def calibrate(converter: Any, inputs: np.ndarray) -> bytes:
     return converter.convert()
 
 
-def quantize(calibrated: bytes, int8_input: bool, float_head: bool) -> bytes:
-    """int8 model from a calibrated one; float outputs, int8 or float input."""
+def quantize(calibrated: bytes, int8_input: bool, float_head: bool,
+             keep_float: Sequence[str] = ()) -> bytes:
+    """int8 model from a calibrated one; float outputs, int8 or float input.
+
+    The ops writing the tensors named in ``keep_float`` (and with ``float_head`` the head's)
+    stay in float.
+    """
     import tensorflow as tf
     from tensorflow.lite.python import convert
 
-    denylist = head_tensor_names(calibrated) if float_head else None
+    denylist = [*keep_float, *(head_tensor_names(calibrated) if float_head else ())]
     return convert.mlir_quantize(
         calibrated, input_data_type=tf.int8 if int8_input else tf.float32,
-        output_data_type=tf.float32, denylisted_nodes=denylist)
+        output_data_type=tf.float32, denylisted_nodes=denylist or None)
 
 
 def _operators(model: Any) -> tuple[list[Any], list[str], dict[int, Any]]:
