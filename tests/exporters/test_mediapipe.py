@@ -13,8 +13,6 @@ boxes, divided by 3, are within 1/3 px.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +28,8 @@ from sdk.boxes import greedy_match
 from sdk.preprocess import resize_to_input
 from sdk.probes import synthetic_probes
 from sdk.spec import DetectorSpec, InputSpec, NmsSpec
+from tests.exporters.mediapipe_clients import run_client
 
-REPO = Path(__file__).resolve().parents[2]
-CLIENTS = Path(__file__).with_name("mediapipe_clients")
-CLIENT_PYTHON = {"mediapipe": REPO / ".venvs" / "mediapipe" / "bin" / "python",
-                 "task_library": REPO / ".venvs" / "tflite-support" / "bin" / "python"}
 QUANTS = ("fp32", "int8")
 MIN_IOU, MAX_SCORE_DELTA = 0.9, 0.02
 MIN_DETECTIONS = 20  # over the 8 probes: the comparison must see many boxes of many classes
@@ -59,19 +54,6 @@ def square_images(mediapipe_exports, tmp_path_factory: pytest.TempPathFactory,
     path = tmp_path_factory.mktemp("mediapipe-images") / "probes-upscaled.npy"
     np.save(path, images.repeat(UPSCALE, axis=1).repeat(UPSCALE, axis=2))
     return images, path
-
-
-def run_client(client: str, model: Path, images: Path, score_threshold: float) -> dict:
-    """Run a client script in its venv; its JSON output."""
-    python = CLIENT_PYTHON[client]
-    if not python.is_file():  # fail, not skip: a run without the real clients proves nothing
-        pytest.fail(f"{python} missing: `make setup` creates the client venvs")
-    done = subprocess.run(
-        [str(python), str(CLIENTS / f"{client}_detect.py"), str(model), str(images),
-         "--score-threshold", str(score_threshold)],
-        capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout)
 
 
 def agreement(result: ExportResult, client_found: list[list[dict]], images: np.ndarray,

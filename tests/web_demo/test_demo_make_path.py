@@ -25,11 +25,18 @@ pytestmark = pytest.mark.slow
 
 def test_demo_recipe_exports_what_it_serves() -> None:
     *exports, serve = demo_recipe()
-    assert [c[1:3] for c in exports] == [["export", "--format"]] * 6
-    assert [option(c, "--model") for c in exports] == ["fast", "accurate"] * 3
+    assert [c[1:3] for c in exports] == [["export", "--format"]] * 9
+    bundled, imported = exports[:6], exports[6:]
+    assert [option(c, "--model") for c in bundled] == ["fast", "accurate"] * 3
     # Every format a browser engine runs: TF.js, LiteRT.js (tflite), onnxruntime-web (onnx).
     quantize = {"tfjs": "fp32,fp16,uint8", "tflite": "fp32,int8", "onnx": "fp32,int8"}
-    assert [option(c, "--format") for c in exports] == [f for f in quantize for _ in "ab"]
+    assert [option(c, "--format") for c in bundled] == [f for f in quantize for _ in "ab"]
+    # The COCO NanoDet `make nanodet` imports, in the same formats; int8 calibrated on
+    # real photos (it comes without data of its own).
+    assert [option(c, "--model") for c in imported] == ["models/nanodet"] * 3
+    assert [option(c, "--format") for c in imported] == list(quantize)
+    assert all(option(c, "--calib") == "photos" for c in imported
+               if "int8" in option(c, "--quantize").split(","))
     for command in exports:
         assert "--skip-up-to-date" in command
         assert option(command, "--quantize") == quantize[option(command, "--format")]

@@ -76,9 +76,10 @@ class OpOptions:
 
 
 def detection_function(saved_model: Path, spec: DetectorSpec, options: OpOptions,
-                       ) -> tuple[Any, Any]:
-    """``(tf.function, tf.Module)``: ``[1, H, W, 3]`` float input -> the op's four outputs,
-    named by :data:`OP_OUTPUTS`; give both to ``TFLiteConverter.from_concrete_functions``.
+                       uint8_input: bool = False) -> tuple[Any, Any]:
+    """``(tf.function, tf.Module)``: ``[1, H, W, 3]`` float input (``uint8_input``: pixels,
+    normalized in the graph) -> the op's four outputs, named by :data:`OP_OUTPUTS`; give both
+    to ``TFLiteConverter.from_concrete_functions``.
 
     The canonical model (``boxes`` xyxy normalized, ``scores`` activated) comes from
     :func:`~exporters.formats.static_graph.serving_function`; its boxes are re-expressed as
@@ -86,7 +87,7 @@ def detection_function(saved_model: Path, spec: DetectorSpec, options: OpOptions
     """
     import tensorflow as tf
 
-    serve, keep = serving_function(saved_model, spec.input)
+    serve, keep = serving_function(saved_model, spec.input, uint8_input)
     h, w = spec.input.size
     num_anchors_hint = spec.outputs.num_anchors or None
     boxes_name, scores_name = spec.outputs.boxes, spec.outputs.scores
@@ -97,8 +98,9 @@ def detection_function(saved_model: Path, spec: DetectorSpec, options: OpOptions
         zero = tf.constant(0.0)
         return zero, zero, zero, zero
 
-    @tf.function(input_signature=[tf.TensorSpec([1, h, w, 3], tf.float32,
-                                                name=spec.input.name)])
+    dtype = tf.uint8 if uint8_input else tf.float32
+
+    @tf.function(input_signature=[tf.TensorSpec([1, h, w, 3], dtype, name=spec.input.name)])
     def detect(images: Any) -> dict[str, Any]:
         out = serve(images)
         boxes, scores = out[boxes_name], out[scores_name]

@@ -18,6 +18,7 @@ from exporters.formats.base import (
     package_version,
 )
 from exporters.formats.mediapipe import detection_op, metadata
+from exporters.formats.static_graph import calibration_pixels, raw_pixel_spec
 from exporters.formats.tflite import int8
 from exporters.formats.tflite.format import TFLiteFormat
 from sdk.spec import DetectorSpec, OutputSpec
@@ -72,6 +73,13 @@ class MediaPipeFormat(ExportFormat):
     filename = "model.tflite"
     usage = USAGE
 
+    @staticmethod
+    def takes_pixels(spec: DetectorSpec) -> bool:
+        """Per-channel mean/std (e.g. ImageNet's): MediaPipe refuses them in the metadata
+        ("Per-channel image normalization is not available"), so the model takes uint8
+        pixels and normalizes in the graph, the form of most mobile detectors."""
+        return len(set(spec.input.mean)) > 1 or len(set(spec.input.std)) > 1
+
     def convert(self, source: ExportSource, out_dir: Path, quantization: str,
                 calib: CalibrationSet | None) -> Path:
         metadata.tflite_support_python()  # fail before converting, not after
@@ -96,8 +104,8 @@ class MediaPipeFormat(ExportFormat):
     def _converter(self, source: ExportSource, options: detection_op.OpOptions) -> Any:
         import tensorflow as tf
 
-        function, keep = detection_op.detection_function(source.saved_model, source.spec,
-                                                         options)
+        function, keep = detection_op.detection_function(
+            source.saved_model, source.spec, options, uint8_input=self.takes_pixels(source.spec))
         converter = tf.lite.TFLiteConverter.from_concrete_functions(
             [function.get_concrete_function()], keep)
         converter.allow_custom_ops = True  # TFLite_Detection_PostProcess is a custom op
@@ -107,16 +115,19 @@ class MediaPipeFormat(ExportFormat):
                      options: detection_op.OpOptions) -> bytes:
         if calib is None:
             raise self.calibration_missing("int8")
+        pixels = self.takes_pixels(source.spec)
+        inputs = calibration_pixels(calib, source.spec.input) if pixels else calib.inputs
         # The slow step, shared by int8 and its float-head fallback.
-        return source.memo(f"mediapipe-calibrated:{calib.sha256}:{options}", lambda: (
-            int8.calibrate(self._converter(source, options), calib.inputs)))
+        return source.memo(f"mediapipe-calibrated:{calib.sha256}:{options}:{pixels}", lambda: (
+            int8.calibrate(self._converter(source, options), inputs)))
 
     def artifact_spec(self, artifact: Path, spec: DetectorSpec) -> DetectorSpec:
         names = detection_op.output_names(artifact.read_bytes())
         outputs = OutputSpec(kind="detections", locations=names["locations"],
                              classes=names["classes"], scores=names["scores"],
                              num_detections=names["num_detections"], label_offset=0)
-        return replace(spec, outputs=outputs)
+        return replace(raw_pixel_spec(spec) if self.takes_pixels(spec) else spec,
+                       outputs=outputs)
 
     def embed_metadata(self, artifact: Path, spec: DetectorSpec) -> None:
         metadata.embed(artifact, spec)

@@ -61,6 +61,11 @@ def _strip_archive(path: Path) -> None:
     path.write_bytes(bytes(flatbuffer_utils.convert_object_to_bytearray(model)))
 
 
+def _values(per_channel: tuple[float, ...]) -> list[str]:
+    """One value when the channels agree: MediaPipe refuses per-channel normalization."""
+    return [str(v) for v in (per_channel[:1] if len(set(per_channel)) == 1 else per_channel)]
+
+
 def embed(artifact: Path, spec: DetectorSpec) -> dict[str, Any]:
     """Write both metadata into ``artifact``; returns the populated TFLite Metadata.
 
@@ -81,7 +86,7 @@ def embed(artifact: Path, spec: DetectorSpec) -> dict[str, Any]:
         arch = spec.provenance.get("architecture", "detector")
         cmd = [str(python), str(WRITER), str(artifact), "--labels", str(labels),
                "--detector-json", str(contract),
-               "--mean", *map(str, spec.input.mean), "--std", *map(str, spec.input.std),
+               "--mean", *_values(spec.input.mean), "--std", *_values(spec.input.std),
                "--name", f"{arch} ({', '.join(spec.labels)})",
                "--description", "Object detector exported by ondevice-detect-sdk; "
                                 "outputs from TFLite_Detection_PostProcess."]
