@@ -26,8 +26,9 @@ from importers.config import ImportConfig, load_config
 from importers.decoders import get_decoder
 from importers.decoders.base import Decoder
 from importers.errors import ImporterError, ImportSourceError
-from importers.sources import Source, open_source, sha256_file
+from importers.sources import Source, open_source
 from sdk import __version__
+from sdk.digests import file_sha256
 from sdk.spec import SPEC_FILENAME, DetectorSpec, InputSpec, NmsSpec, OutputSpec
 
 SAVED_MODEL_DIR = "saved_model"
@@ -144,7 +145,7 @@ def _verify(saved: Path, spec: DetectorSpec, num_anchors: int, batched: bool) ->
 
 
 def _spec(cfg: ImportConfig, src: Source, num_anchors: int) -> DetectorSpec:
-    digests = src.digests()
+    digests = src.digests
     combined = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in digests.items())
                               .encode()).hexdigest()
     inp = cfg.input
@@ -162,7 +163,7 @@ def _spec(cfg: ImportConfig, src: Source, num_anchors: int) -> DetectorSpec:
                     "decoder": cfg.decoder,
                     **{f"source_{k}": v for k, v in cfg.provenance.items()},
                     "source_sha256": digests, "import_config": cfg.path.name,
-                    "import_config_sha256": sha256_file(cfg.path),
+                    "import_config_sha256": file_sha256(cfg.path),
                     "licenses": [p.name for p in cfg.licenses],
                     "sdk_version": __version__,
                     "import_date": datetime.now(UTC).isoformat(timespec="seconds")})

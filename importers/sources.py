@@ -6,7 +6,7 @@ tensors; the weights are constants, so the imported graph needs no variables.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,17 +17,9 @@ import numpy as np
 
 from importers.config import ImportConfig
 from importers.errors import ImportConfigError, ImportSourceError
+from sdk.digests import file_sha256
 
 Shape = tuple[int | None, ...]
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -67,10 +59,12 @@ class Source:
                                     f"names it; the source's outputs: {self.outputs})")
         return {n: self.shapes[n] for n in names}
 
+    @functools.cached_property
     def digests(self) -> dict[str, str]:
-        """sha256 of each file, by path relative to the model folder."""
+        """sha256 of each file, by path relative to the model folder (hashed once: the
+        config check and the provenance both read it)."""
         root = self.path if self.path.is_dir() else self.path.parent
-        return {str(f.relative_to(root)): sha256_file(f) for f in sorted(self.files)}
+        return {str(f.relative_to(root)): file_sha256(f) for f in sorted(self.files)}
 
 
 def open_source(path: str | Path, config: ImportConfig) -> Source:
@@ -101,7 +95,7 @@ def open_source(path: str | Path, config: ImportConfig) -> Source:
 def _check_digests(source: Source, config: ImportConfig) -> None:
     if not config.sha256:
         return
-    digests = source.digests()
+    digests = source.digests
     for name, expected in config.sha256.items():
         if name not in digests:
             raise ImportConfigError(str(config.path), f"source.sha256.{name}",

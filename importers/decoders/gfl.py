@@ -43,12 +43,12 @@ class GflDecoder(Decoder):
         self.reg_max = params.integer("reg_max", minimum=1)
         self.scores_activated = params.boolean("scores_activated", True)
         self.clip = params.boolean("clip", True)
+        self._level_fields = params.objects("levels")
         self.levels = []
-        for level in params.objects("levels"):
+        for level in self._level_fields:
             level.only("stride", "scores", "distributions")
             self.levels.append(GflLevel(level.integer("stride", minimum=1),
                                         level.string("scores"), level.string("distributions")))
-        self._level_fields = params.objects("levels")
 
     @property
     def tensor_names(self) -> tuple[str, ...]:

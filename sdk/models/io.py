@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -13,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sdk.digests import file_sha256
 from sdk.models.config import ConfigError, DetectorConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,11 +47,7 @@ def resolve_model_dir(model: str | Path,
 
 def weights_sha256(model_dir: Path) -> str:
     """sha256 of the weights file: the identity recorded in every export's provenance."""
-    digest = hashlib.sha256()
-    with open(model_dir / WEIGHTS_FILE, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_sha256(model_dir / WEIGHTS_FILE)
 
 
 def load_detector(model: str | Path) -> tuple[keras.Model, DetectorConfig, Path]:

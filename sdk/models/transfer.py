@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sdk.digests import file_sha256
 from sdk.models.config import ConfigError, DetectorConfig
 from sdk.models.io import (
     BUNDLED,
@@ -199,7 +200,7 @@ def init_from(net: keras.Model, cfg: DetectorConfig, source: InitSource) -> dict
     from sdk.models import build_training_model
 
     record: dict[str, Any] = {"from": source.name, "weights": str(source.weights),
-                              "weights_sha256": _file_sha256(source.weights)}
+                              "weights_sha256": file_sha256(source.weights)}
     if source.config is None:  # no labels known: the file must be this very model
         try:
             net.load_weights(source.weights)
@@ -239,16 +240,6 @@ def _keras_load_error(exc: Exception) -> str:
     return first if len(first) <= 300 else first[:300] + "..."
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_backbone_weights(net: keras.Model, cfg: DetectorConfig, weights: str) -> dict[str, Any]:
     """Load MobileNetV2 weights (``"imagenet"`` or a local file) into ``net``'s backbone.
 
@@ -274,5 +265,5 @@ def load_backbone_weights(net: keras.Model, cfg: DetectorConfig, weights: str) -
             copied += 1
     record: dict[str, Any] = {"backbone_weights": weights, "backbone_layers": copied}
     if weights != "imagenet":
-        record["backbone_sha256"] = _file_sha256(Path(weights))
+        record["backbone_sha256"] = file_sha256(Path(weights))
     return record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,6 @@ from exporters.formats.base import (
     BackendRunner,
     ExportFormat,
     conversion_error,
-    package_version,
 )
 from exporters.formats.mediapipe import detection_op, metadata
 from exporters.formats.static_graph import calibration_pixels, raw_pixel_spec
@@ -74,7 +72,7 @@ class MediaPipeFormat(ExportFormat):
     usage = USAGE
 
     @staticmethod
-    def takes_pixels(spec: DetectorSpec) -> bool:
+    def pixel_input(spec: DetectorSpec) -> bool:
         """Per-channel mean/std (e.g. ImageNet's): MediaPipe refuses them in the metadata
         ("Per-channel image normalization is not available"), so the model takes uint8
         pixels and normalizes in the graph, the form of most mobile detectors."""
@@ -105,7 +103,7 @@ class MediaPipeFormat(ExportFormat):
         import tensorflow as tf
 
         function, keep = detection_op.detection_function(
-            source.saved_model, source.spec, options, uint8_input=self.takes_pixels(source.spec))
+            source.saved_model, source.spec, options, uint8_input=self.pixel_input(source.spec))
         converter = tf.lite.TFLiteConverter.from_concrete_functions(
             [function.get_concrete_function()], keep)
         converter.allow_custom_ops = True  # TFLite_Detection_PostProcess is a custom op
@@ -115,7 +113,7 @@ class MediaPipeFormat(ExportFormat):
                      options: detection_op.OpOptions) -> bytes:
         if calib is None:
             raise self.calibration_missing("int8")
-        pixels = self.takes_pixels(source.spec)
+        pixels = self.pixel_input(source.spec)
         inputs = calibration_pixels(calib, source.spec.input) if pixels else calib.inputs
         # The slow step, shared by int8 and its float-head fallback.
         return source.memo(f"mediapipe-calibrated:{calib.sha256}:{options}:{pixels}", lambda: (
@@ -126,7 +124,7 @@ class MediaPipeFormat(ExportFormat):
         outputs = OutputSpec(kind="detections", locations=names["locations"],
                              classes=names["classes"], scores=names["scores"],
                              num_detections=names["num_detections"], label_offset=0)
-        return replace(raw_pixel_spec(spec) if self.takes_pixels(spec) else spec,
+        return replace(raw_pixel_spec(spec) if self.pixel_input(spec) else spec,
                        outputs=outputs)
 
     def embed_metadata(self, artifact: Path, spec: DetectorSpec) -> None:
@@ -148,12 +146,7 @@ class MediaPipeFormat(ExportFormat):
                 "associated_files": packed}
 
     def runner(self, artifact: Path, spec: DetectorSpec) -> BackendRunner:
-        from sdk.runtime.tflite import TFLiteBackend
-
-        threads = os.cpu_count() or 1
-        backend = TFLiteBackend(artifact, spec, num_threads=threads)
-        return BackendRunner(backend, f"{backend.library} {package_version(backend.library)} "
-                                      f"(XNNPACK, {threads} threads)")
+        return TFLiteFormat().runner(artifact, spec)
 
     def converter_versions(self) -> dict[str, str]:
         return {**super().converter_versions(), "tflite-support": _tflite_support_version()}

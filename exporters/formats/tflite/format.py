@@ -133,10 +133,10 @@ class TFLiteFormat(ExportFormat):
     def runner(self, artifact: Path, spec: DetectorSpec) -> BackendRunner:
         from sdk.runtime.tflite import TFLiteBackend
 
-        threads = os.cpu_count() or 1
-        backend = TFLiteBackend(artifact, spec, num_threads=threads)
+        backend = TFLiteBackend(artifact, spec, num_threads=os.cpu_count() or 1)
+        # The backend's own count: post-NMS (detections) models run on one thread.
         return BackendRunner(backend, f"{backend.library} {package_version(backend.library)} "
-                                      f"(XNNPACK, {threads} threads)")
+                                      f"(XNNPACK, {backend.num_threads} threads)")
 
 
 def _convert_float(converter: Any, quantization: str) -> bytes:
